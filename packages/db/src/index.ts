@@ -1,0 +1,14 @@
+export * from './audit-repository';
+export * from './create-repositories';
+export type { MigrationReportEntry } from './create-migrator';
+export * from './db';
+export * from './dead-letter-repository';
+export * from './json';
+export * from './migrate-down';
+export * from './migrate-to-latest';
+export * from './migration-provider';
+export * from './migration-status';
+export * from './open-database';
+export type { AuditRow, DeadLetterRow, PlanRow, RunRow, StepAttemptRow, StepRow } from './rows';
+export * from './run-repository';
+export * from './step-repository';

@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './migrations/0001-core-tables';
+
+/**
+ * Every migration, by name, imported statically so a bundled image needs no filesystem scan.
+ * Names sort in the order they run; a migration is frozen once released.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-core-tables': m0001,
+};
+
+/** The static provider handed to Kysely's `Migrator`. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...migrations }),
+};

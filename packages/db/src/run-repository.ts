@@ -1,0 +1,391 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import {
+  AppError,
+  terminalRunStates,
+  type Intent,
+  type Plan,
+  type RunState,
+  type SerializedError,
+} from '@agentry/schema';
+import type { DB } from './db';
+import { isUuid } from './is-uuid';
+import { lockRun } from './lock-run';
+import { toJson } from './json';
+import {
+  toPlanRow,
+  toRunRow,
+  toStepAttemptRow,
+  toStepRow,
+  type PlanRow,
+  type RunRow,
+  type StepAttemptRow,
+  type StepRow,
+} from './rows';
+
+/** What a new run is made of. */
+export interface CreateRunInput {
+  /** Chosen by the caller (e.g. derived from the plan job id) so a retry maps to the same run. */
+  id: string;
+  tenantId: string;
+  conversationId?: string;
+  idempotencyKey?: string;
+  planJobId?: string;
+  correlationId: string;
+  dryRun: boolean;
+  intent: Intent;
+  budgetUsd?: number;
+}
+
+/** A validated plan with its topological order and the sha256 of its canonical JSON. */
+export interface SavePlanInput {
+  plan: Plan;
+  order: string[];
+  hash: string;
+}
+
+/** Filters of {@link RunRepository.list}. */
+export interface ListRunsOptions {
+  tenantId?: string;
+  state?: RunState;
+  /** @default 50, at most 500 */
+  limit?: number;
+  /** Only runs created strictly before this instant (for paging). */
+  before?: Date;
+}
+
+/** A step with its attempts, oldest first. */
+export interface StepDetail extends StepRow {
+  attemptHistory: StepAttemptRow[];
+}
+
+/** Everything about one run, for the API. */
+export interface RunDetail {
+  run: RunRow;
+  plan: PlanRow | null;
+  /** Ordered by position (topological order). */
+  steps: StepDetail[];
+}
+
+/** Runs and their lifecycle. Every multi-row change is one transaction. */
+export interface RunRepository {
+  /**
+   * Record a run, idempotently: an existing run with the same id, the same
+   * (tenantId, idempotencyKey) or the same planJobId is returned with `created: false`.
+   * Race-safe (INSERT … ON CONFLICT DO NOTHING, then read). Throws `VALIDATION` for a non-UUID id.
+   */
+  create(input: CreateRunInput): Promise<{ run: RunRow; created: boolean }>;
+  /** The run, or undefined (also for an id that is not a UUID). */
+  get(id: string): Promise<RunRow | undefined>;
+  /** Newest first. */
+  list(options?: ListRunsOptions): Promise<RunRow[]>;
+  /**
+   * Move a run to `to` only if it is in one of `from` (one conditional UPDATE). Sets
+   * `started_at` on first entering `running`, `finished_at` on entering a terminal state.
+   * Returns the updated run, or undefined when it was not in `from`.
+   */
+  transition(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    patch?: { error?: SerializedError | null },
+  ): Promise<RunRow | undefined>;
+  /**
+   * Store the plan and its steps and move the run from `pending` to `next`, in one
+   * transaction. `rootStepIds` are the steps to enqueue now (empty when awaiting approval).
+   * When the plan was already saved or the run is no longer pending, nothing changes and
+   * `saved` is false, with the run's currently queued root steps. Throws `NOT_FOUND` for an
+   * unknown run and `PLAN_INVALID` when `order` does not list exactly the plan's steps.
+   */
+  savePlan(
+    runId: string,
+    input: SavePlanInput,
+    next: 'running' | 'awaiting_approval',
+  ): Promise<{ rootStepIds: string[]; saved: boolean }>;
+  /** `awaiting_approval` → `running`, queueing the ready steps; undefined if not awaiting approval. */
+  approve(runId: string): Promise<{ rootStepIds: string[] } | undefined>;
+  /**
+   * Any non-terminal state → `rejected` (error code `POLICY_DENIED`), cancelling every step not
+   * finished. Undefined when the run is unknown or already terminal.
+   */
+  reject(runId: string, reason: string): Promise<RunRow | undefined>;
+  /** Any non-terminal state → `cancelled` (error code `CANCELLED`); steps as in {@link reject}. */
+  cancel(runId: string, reason: string): Promise<RunRow | undefined>;
+  /** The run, its plan and its steps with their attempts; undefined for an unknown run. */
+  detail(id: string): Promise<RunDetail | undefined>;
+  /** Runs in `states` not updated since `olderThan`, least recently updated first. */
+  stale(options: {
+    states: readonly RunState[];
+    olderThan: Date;
+    limit: number;
+  }): Promise<RunRow[]>;
+}
+
+const nonTerminal: RunState[] = ['pending', 'awaiting_approval', 'running'];
+const clampLimit = (limit: number | undefined): number =>
+  Math.min(Math.max(Math.trunc(limit ?? 50), 1), 500);
+
+/** Build the {@link RunRepository}. */
+export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepository {
+  const findExisting = async (input: CreateRunInput) => {
+    const byId = await db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', input.id)
+      .executeTakeFirst();
+    if (byId) return byId;
+    if (input.idempotencyKey !== undefined) {
+      const byKey = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('tenantId', '=', input.tenantId)
+        .where('idempotencyKey', '=', input.idempotencyKey)
+        .executeTakeFirst();
+      if (byKey) return byKey;
+    }
+    if (input.planJobId === undefined) return undefined;
+    return db
+      .selectFrom('runs')
+      .selectAll()
+      .where('planJobId', '=', input.planJobId)
+      .executeTakeFirst();
+  };
+
+  const stop = (runId: string, to: 'rejected' | 'cancelled', error: SerializedError) => {
+    if (!isUuid(runId)) return Promise.resolve(undefined);
+    return db.transaction().execute(async (trx) => {
+      const now = clock();
+      const run = await trx
+        .updateTable('runs')
+        .set({ state: to, error: toJson(error), updatedAt: now, finishedAt: now })
+        .where('id', '=', runId)
+        .where('state', 'in', nonTerminal)
+        .returningAll()
+        .executeTakeFirst();
+      if (!run) return undefined;
+      await trx
+        .updateTable('steps')
+        .set({ state: 'cancelled', finishedAt: now })
+        .where('runId', '=', runId)
+        .where('state', 'in', ['pending', 'queued', 'running'])
+        .execute();
+      return toRunRow(run);
+    });
+  };
+
+  return {
+    async create(input) {
+      if (!isUuid(input.id))
+        throw new AppError('VALIDATION', `run id is not a UUID: "${input.id}"`);
+      const now = clock();
+      const inserted = await db
+        .insertInto('runs')
+        .values({
+          id: input.id,
+          tenantId: input.tenantId,
+          conversationId: input.conversationId ?? null,
+          idempotencyKey: input.idempotencyKey ?? null,
+          planJobId: input.planJobId ?? null,
+          correlationId: input.correlationId,
+          state: 'pending',
+          dryRun: input.dryRun,
+          intent: toJson(input.intent),
+          budgetUsd: input.budgetUsd ?? null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        // No conflict target: any unique index (id, idempotency key, plan job id) makes it a no-op.
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { run: toRunRow(inserted), created: true };
+      const existing = await findExisting(input);
+      if (!existing)
+        throw new AppError('CONFLICT', `run ${input.id} conflicts with a run that vanished`);
+      return { run: toRunRow(existing), created: false };
+    },
+
+    async get(id) {
+      if (!isUuid(id)) return undefined;
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRunRow(row);
+    },
+
+    async list(options = {}) {
+      let q = db.selectFrom('runs').selectAll();
+      if (options.tenantId !== undefined) q = q.where('tenantId', '=', options.tenantId);
+      if (options.state !== undefined) q = q.where('state', '=', options.state);
+      if (options.before !== undefined) q = q.where('createdAt', '<', options.before);
+      const rows = await q
+        .orderBy('createdAt', 'desc')
+        .orderBy('id')
+        .limit(clampLimit(options.limit))
+        .execute();
+      return rows.map(toRunRow);
+    },
+
+    async transition(id, from, to, patch) {
+      if (from.length === 0 || !isUuid(id)) return undefined;
+      const now = clock();
+      const row = await db
+        .updateTable('runs')
+        .set((eb) => ({
+          state: to,
+          updatedAt: now,
+          ...(to === 'running' ? { startedAt: eb.fn.coalesce('startedAt', eb.val(now)) } : {}),
+          ...(terminalRunStates.includes(to) ? { finishedAt: now } : {}),
+          ...(patch?.error === undefined
+            ? {}
+            : { error: patch.error === null ? null : toJson(patch.error) }),
+        }))
+        .where('id', '=', id)
+        .where('state', 'in', from)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toRunRow(row);
+    },
+
+    async savePlan(runId, { plan, order, hash }, next) {
+      const ids = new Set(plan.steps.map((s) => s.id));
+      if (order.length !== ids.size || !order.every((id) => ids.has(id))) {
+        throw new AppError(
+          'PLAN_INVALID',
+          'the topological order does not list exactly the plan steps',
+          {
+            details: { order, steps: [...ids] },
+          },
+        );
+      }
+      if (!isUuid(runId)) throw new AppError('NOT_FOUND', `no run ${runId}`);
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        if (!run) throw new AppError('NOT_FOUND', `no run ${runId}`);
+        if (run.state !== 'pending')
+          return { saved: false, rootStepIds: await queuedRoots(trx, runId) };
+        const now = clock();
+        const plan_ = await trx
+          .insertInto('plans')
+          .values({
+            runId,
+            source: plan.source,
+            producedBy: plan.producedBy,
+            summary: plan.summary,
+            hash,
+            body: toJson(plan),
+            createdAt: now,
+          })
+          .onConflict((oc) => oc.column('runId').doNothing())
+          .returning('runId')
+          .executeTakeFirst();
+        if (!plan_) return { saved: false, rootStepIds: await queuedRoots(trx, runId) };
+        const position = new Map(order.map((id, i) => [id, i]));
+        const queueRoots = next === 'running';
+        const rows = plan.steps.map((s) => {
+          const deps = [...new Set(s.dependsOn)];
+          const queued = queueRoots && deps.length === 0;
+          return {
+            runId,
+            stepId: s.id,
+            position: position.get(s.id) ?? 0,
+            tool: s.tool,
+            input: toJson(s.input),
+            dependsOn: toJson(deps),
+            pendingDeps: deps.length,
+            timeoutMs: s.timeoutMs,
+            maxAttempts: s.maxAttempts,
+            risk: s.risk,
+            state: queued ? ('queued' as const) : ('pending' as const),
+            queuedAt: queued ? now : null,
+          };
+        });
+        await trx.insertInto('steps').values(rows).execute();
+        await trx
+          .updateTable('runs')
+          .set({ state: next, updatedAt: now, ...(queueRoots ? { startedAt: now } : {}) })
+          .where('id', '=', runId)
+          .execute();
+        const rootStepIds = rows
+          .filter((r) => r.state === 'queued')
+          .sort((a, b) => a.position - b.position)
+          .map((r) => r.stepId);
+        return { saved: true, rootStepIds };
+      });
+    },
+
+    async approve(runId) {
+      if (!isUuid(runId)) return undefined;
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        if (run?.state !== 'awaiting_approval') return undefined;
+        const now = clock();
+        await trx
+          .updateTable('runs')
+          .set((eb) => ({
+            state: 'running',
+            updatedAt: now,
+            startedAt: eb.fn.coalesce('startedAt', eb.val(now)),
+          }))
+          .where('id', '=', runId)
+          .execute();
+        const queued = await trx
+          .updateTable('steps')
+          .set({ state: 'queued', queuedAt: now })
+          .where('runId', '=', runId)
+          .where('state', '=', 'pending')
+          .where('pendingDeps', '=', 0)
+          .returning(['stepId', 'position'])
+          .execute();
+        return { rootStepIds: queued.sort((a, b) => a.position - b.position).map((s) => s.stepId) };
+      });
+    },
+
+    reject: (runId, reason) =>
+      stop(runId, 'rejected', { code: 'POLICY_DENIED', message: reason, retryable: false }),
+
+    cancel: (runId, reason) =>
+      stop(runId, 'cancelled', { code: 'CANCELLED', message: reason, retryable: false }),
+
+    async detail(id) {
+      if (!isUuid(id)) return undefined;
+      const run = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!run) return undefined;
+      const [plan, steps, attempts] = await Promise.all([
+        db.selectFrom('plans').selectAll().where('runId', '=', id).executeTakeFirst(),
+        db.selectFrom('steps').selectAll().where('runId', '=', id).orderBy('position').execute(),
+        db.selectFrom('stepAttempts').selectAll().where('runId', '=', id).orderBy('id').execute(),
+      ]);
+      const byStep = new Map<string, StepAttemptRow[]>();
+      for (const a of attempts.map(toStepAttemptRow))
+        byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
+      return {
+        run: toRunRow(run),
+        plan: plan ? toPlanRow(plan) : null,
+        steps: steps.map((s) => ({ ...toStepRow(s), attemptHistory: byStep.get(s.stepId) ?? [] })),
+      };
+    },
+
+    async stale({ states, olderThan, limit }) {
+      if (states.length === 0) return [];
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('state', 'in', states)
+        .where('updatedAt', '<', olderThan)
+        .orderBy('updatedAt')
+        .limit(clampLimit(limit))
+        .execute();
+      return rows.map(toRunRow);
+    },
+  };
+}
+
+function queuedRoots(trx: Transaction<DB>, runId: string): Promise<string[]> {
+  return trx
+    .selectFrom('steps')
+    .select('stepId')
+    .where('runId', '=', runId)
+    .where('state', '=', 'queued')
+    .where(sql<boolean>`${sql.ref('dependsOn')} = '[]'::jsonb`)
+    .orderBy('position')
+    .execute()
+    .then((rows) => rows.map((r) => r.stepId));
+}

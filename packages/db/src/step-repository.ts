@@ -1,0 +1,361 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { SerializedError } from '@agentry/schema';
+import type { AttemptOutcome, DB } from './db';
+import { isUuid } from './is-uuid';
+import { toJson } from './json';
+import { lockRun } from './lock-run';
+import { toStepRow, type StepRow } from './rows';
+
+/** Why {@link StepRepository.startAttempt} declined to run a step. */
+export type SkipReason =
+  'already-succeeded' | 'run-not-running' | 'step-not-runnable' | 'not-found';
+
+/** The answer of {@link StepRepository.startAttempt}. */
+export type StartAttemptResult =
+  | { kind: 'run'; step: StepRow; attemptId: string }
+  | { kind: 'skip'; reason: SkipReason; step?: StepRow };
+
+/** The answer of {@link StepRepository.complete}. */
+export interface CompleteResult {
+  /** Steps whose last dependency this was: now `queued`, to be enqueued by the caller. */
+  readyStepIds: string[];
+  /** The run moved `running` → `succeeded` (this was its last step). */
+  runSucceeded: boolean;
+  /** The step was not `running` (a duplicate delivery, or cancelled): nothing changed. */
+  alreadyDone: boolean;
+}
+
+/**
+ * Steps and their attempts. Every method that changes a step runs in one transaction that
+ * locks the run row, then the step row, so completions within a run are serialised.
+ */
+export interface StepRepository {
+  get(runId: string, stepId: string): Promise<StepRow | undefined>;
+  /**
+   * Claim a step for an attempt: the step becomes `running`, `attempts` goes up by one and an
+   * attempt row (outcome `running`) is written. Runnable states are `queued` (a first attempt,
+   * or a retry: a retryable failure puts the step back in `queued`) and `running` (a
+   * re-delivery after a worker died mid-step; that older attempt is closed as `failed`).
+   * Skips, changing nothing, when the step succeeded already, the run is not `running`, or the
+   * step is in any other state.
+   */
+  startAttempt(
+    runId: string,
+    stepId: string,
+    attempt: { attempt: number; jobId: string; worker: string },
+  ): Promise<StartAttemptResult>;
+  /**
+   * Record success: step `running` → `succeeded` with its output, the attempt finished, each
+   * dependent's `pending_deps` decremented and those reaching 0 moved `pending` → `queued`;
+   * the run becomes `succeeded` when every step has (`skipped` counts as done). Exactly-once
+   * per step even under concurrent or repeated calls.
+   */
+  complete(
+    runId: string,
+    stepId: string,
+    attemptId: string,
+    output: unknown,
+  ): Promise<CompleteResult>;
+  /**
+   * Record a failed attempt. Not final: the step goes back to `queued` (its error kept) for the
+   * queue's retry, or to `cancelled` when the run is no longer `running`. Final: the step
+   * `failed`, the run `running` → `failed` with the error, and every `pending`/`queued` step
+   * `cancelled`. `runFailed` says whether this call failed the run.
+   */
+  fail(
+    runId: string,
+    stepId: string,
+    attemptId: string,
+    error: SerializedError,
+    options: { final: boolean },
+  ): Promise<{ runFailed: boolean }>;
+  /**
+   * A worker shutting down mid-step: the attempt is `cancelled` and the step back in `queued`
+   * (`attempts` is not decremented), or `cancelled` when the run is no longer `running`.
+   * `requeued` is false unless the step went back to `queued`.
+   */
+  cancelAttempt(runId: string, stepId: string, attemptId: string): Promise<{ requeued: boolean }>;
+  /** Succeeded, not yet compensated steps, in reverse topological order. */
+  forCompensation(runId: string): Promise<StepRow[]>;
+  /**
+   * After a compensation: `ok` → state `compensated` with `compensated_at`; otherwise the error
+   * is stored and the step stays `succeeded` (so it is offered again). Undefined unless the
+   * step was `succeeded`.
+   */
+  markCompensated(
+    runId: string,
+    stepId: string,
+    result: { ok: boolean; error?: SerializedError },
+  ): Promise<StepRow | undefined>;
+  /** Steps in `queued`, by position: what to (re-)enqueue after approval or a crash. */
+  queued(runId: string): Promise<StepRow[]>;
+}
+
+const abandoned: SerializedError = {
+  code: 'INTERNAL',
+  message: 'attempt abandoned: the step was started again (the worker running it stopped)',
+  retryable: true,
+};
+
+/** Build the {@link StepRepository}. */
+export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRepository {
+  const lockStep = (trx: Transaction<DB>, runId: string, stepId: string) =>
+    trx
+      .selectFrom('steps')
+      .selectAll()
+      .where('runId', '=', runId)
+      .where('stepId', '=', stepId)
+      .forUpdate()
+      .executeTakeFirst();
+
+  const finishAttempt = async (
+    trx: Transaction<DB>,
+    runId: string,
+    stepId: string,
+    attemptId: string,
+    outcome: Exclude<AttemptOutcome, 'running'>,
+    error: SerializedError | null,
+    now: Date,
+  ) => {
+    if (!/^\d{1,18}$/.test(attemptId)) return;
+    await trx
+      .updateTable('stepAttempts')
+      .set({
+        outcome,
+        error: error === null ? null : toJson(error),
+        finishedAt: now,
+        durationMs: sql<number>`greatest(0, round(extract(epoch from (${now}::timestamptz - ${sql.ref('startedAt')})) * 1000))::int`,
+      })
+      .where('id', '=', attemptId)
+      .where('runId', '=', runId)
+      .where('stepId', '=', stepId)
+      .where('outcome', '=', 'running')
+      .execute();
+  };
+
+  return {
+    async get(runId, stepId) {
+      if (!isUuid(runId)) return undefined;
+      const row = await db
+        .selectFrom('steps')
+        .selectAll()
+        .where('runId', '=', runId)
+        .where('stepId', '=', stepId)
+        .executeTakeFirst();
+      return row && toStepRow(row);
+    },
+
+    async startAttempt(runId, stepId, { attempt, jobId, worker }) {
+      if (!isUuid(runId)) return { kind: 'skip', reason: 'not-found' };
+      return db.transaction().execute(async (trx): Promise<StartAttemptResult> => {
+        const run = await lockRun(trx, runId);
+        const row = run && (await lockStep(trx, runId, stepId));
+        if (!run || !row) return { kind: 'skip', reason: 'not-found' };
+        const step = toStepRow(row);
+        if (step.state === 'succeeded') return { kind: 'skip', reason: 'already-succeeded', step };
+        if (run.state !== 'running') return { kind: 'skip', reason: 'run-not-running', step };
+        if (step.state !== 'queued' && step.state !== 'running')
+          return { kind: 'skip', reason: 'step-not-runnable', step };
+        const now = clock();
+        await trx
+          .updateTable('stepAttempts')
+          .set({ outcome: 'failed', error: toJson(abandoned), finishedAt: now })
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .where('outcome', '=', 'running')
+          .execute();
+        const updated = await trx
+          .updateTable('steps')
+          .set((eb) => ({
+            state: 'running',
+            attempts: eb('attempts', '+', 1),
+            startedAt: now,
+            finishedAt: null,
+          }))
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const { id } = await trx
+          .insertInto('stepAttempts')
+          .values({ runId, stepId, attempt, jobId, worker, outcome: 'running', startedAt: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        return { kind: 'run', step: toStepRow(updated), attemptId: String(id) };
+      });
+    },
+
+    async complete(runId, stepId, attemptId, output) {
+      const notRunning: CompleteResult = {
+        readyStepIds: [],
+        runSucceeded: false,
+        alreadyDone: true,
+      };
+      if (!isUuid(runId)) return notRunning;
+      return db.transaction().execute(async (trx): Promise<CompleteResult> => {
+        const run = await lockRun(trx, runId);
+        const step = run && (await lockStep(trx, runId, stepId));
+        if (!run || step?.state !== 'running') return notRunning;
+        const now = clock();
+        await trx
+          .updateTable('steps')
+          .set({ state: 'succeeded', output: toJson(output), error: null, finishedAt: now })
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .execute();
+        await finishAttempt(trx, runId, stepId, attemptId, 'succeeded', null, now);
+        if (run.state !== 'running')
+          return { readyStepIds: [], runSucceeded: false, alreadyDone: false };
+        const dependents = await trx
+          .updateTable('steps')
+          .set((eb) => ({ pendingDeps: eb('pendingDeps', '-', 1) }))
+          .where('runId', '=', runId)
+          .where('state', '=', 'pending')
+          .where(sql<boolean>`${sql.ref('dependsOn')} ? ${stepId}`)
+          .returning(['stepId', 'pendingDeps'])
+          .execute();
+        const ready = dependents.filter((d) => d.pendingDeps === 0).map((d) => d.stepId);
+        const readyRows =
+          ready.length === 0
+            ? []
+            : await trx
+                .updateTable('steps')
+                .set({ state: 'queued', queuedAt: now })
+                .where('runId', '=', runId)
+                .where('stepId', 'in', ready)
+                .where('state', '=', 'pending')
+                .returning(['stepId', 'position'])
+                .execute();
+        const unfinished = await trx
+          .selectFrom('steps')
+          .select('stepId')
+          .where('runId', '=', runId)
+          .where('state', 'not in', ['succeeded', 'skipped'])
+          .limit(1)
+          .executeTakeFirst();
+        let runSucceeded = false;
+        if (!unfinished) {
+          const done = await trx
+            .updateTable('runs')
+            .set({ state: 'succeeded', updatedAt: now, finishedAt: now })
+            .where('id', '=', runId)
+            .where('state', '=', 'running')
+            .executeTakeFirst();
+          runSucceeded = done.numUpdatedRows > 0n;
+        }
+        const readyStepIds = readyRows.sort((a, b) => a.position - b.position).map((r) => r.stepId);
+        return { readyStepIds, runSucceeded, alreadyDone: false };
+      });
+    },
+
+    async fail(runId, stepId, attemptId, error, { final }) {
+      if (!isUuid(runId)) return { runFailed: false };
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        const step = run && (await lockStep(trx, runId, stepId));
+        const now = clock();
+        await finishAttempt(trx, runId, stepId, attemptId, 'failed', error, now);
+        if (!run || step?.state !== 'running') return { runFailed: false };
+        if (!final) {
+          // A retry only makes sense while the run goes on; otherwise the step would sit in
+          // `queued` forever, since startAttempt skips steps of a run that is not running.
+          const retry = run.state === 'running';
+          await trx
+            .updateTable('steps')
+            .set(
+              retry
+                ? { state: 'queued', queuedAt: now, error: toJson(error) }
+                : { state: 'cancelled', finishedAt: now, error: toJson(error) },
+            )
+            .where('runId', '=', runId)
+            .where('stepId', '=', stepId)
+            .execute();
+          return { runFailed: false };
+        }
+        await trx
+          .updateTable('steps')
+          .set({ state: 'failed', error: toJson(error), finishedAt: now })
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .execute();
+        const failed = await trx
+          .updateTable('runs')
+          .set({ state: 'failed', error: toJson(error), updatedAt: now, finishedAt: now })
+          .where('id', '=', runId)
+          .where('state', '=', 'running')
+          .executeTakeFirst();
+        await trx
+          .updateTable('steps')
+          .set({ state: 'cancelled', finishedAt: now })
+          .where('runId', '=', runId)
+          .where('state', 'in', ['pending', 'queued'])
+          .execute();
+        return { runFailed: failed.numUpdatedRows > 0n };
+      });
+    },
+
+    async cancelAttempt(runId, stepId, attemptId) {
+      if (!isUuid(runId)) return { requeued: false };
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        const step = run && (await lockStep(trx, runId, stepId));
+        const now = clock();
+        await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', null, now);
+        if (step?.state !== 'running') return { requeued: false };
+        const requeued = run?.state === 'running';
+        await trx
+          .updateTable('steps')
+          .set(
+            requeued ? { state: 'queued', queuedAt: now } : { state: 'cancelled', finishedAt: now },
+          )
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .execute();
+        return { requeued };
+      });
+    },
+
+    async forCompensation(runId) {
+      if (!isUuid(runId)) return [];
+      const rows = await db
+        .selectFrom('steps')
+        .selectAll()
+        .where('runId', '=', runId)
+        .where('state', '=', 'succeeded')
+        .where('compensatedAt', 'is', null)
+        .orderBy('position', 'desc')
+        .execute();
+      return rows.map(toStepRow);
+    },
+
+    async markCompensated(runId, stepId, { ok, error }) {
+      if (!isUuid(runId)) return undefined;
+      const now = clock();
+      const row = await db
+        .updateTable('steps')
+        .set(
+          ok
+            ? { state: 'compensated', compensatedAt: now }
+            : { error: error === undefined ? null : toJson(error) },
+        )
+        .where('runId', '=', runId)
+        .where('stepId', '=', stepId)
+        .where('state', '=', 'succeeded')
+        .returningAll()
+        .executeTakeFirst();
+      return row && toStepRow(row);
+    },
+
+    async queued(runId) {
+      if (!isUuid(runId)) return [];
+      const rows = await db
+        .selectFrom('steps')
+        .selectAll()
+        .where('runId', '=', runId)
+        .where('state', '=', 'queued')
+        .orderBy('position')
+        .execute();
+      return rows.map(toStepRow);
+    },
+  };
+}

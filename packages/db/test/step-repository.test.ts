@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SerializedError } from '@agentry/schema';
+import { createRepositories, openDatabase, type Database, type Repositories } from '../src';
+import { createTestDatabase, type TestDatabase } from '../src/testing';
+import { diamond, planOf, runInput } from './fixtures';
+
+const boom: SerializedError = { code: 'TOOL_FAILED', message: 'boom', retryable: true };
+
+describe('steps repository (Postgres)', () => {
+  let t: TestDatabase;
+  let second: Database;
+  let repos: Repositories;
+  let repos2: Repositories;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    // A second pool on the same schema: another worker process, as far as Postgres can tell.
+    second = await openDatabase({
+      url: 'postgres://postgres@127.0.0.1:5432/test',
+      schema: t.schema,
+      poolMax: 4,
+    });
+    repos = createRepositories(t.db);
+    repos2 = createRepositories(second.db);
+  });
+  afterAll(async () => {
+    await second.close();
+    await t.close();
+  });
+
+  const startedRun = async (graph: Record<string, string[]>) => {
+    const { run } = await repos.runs.create(runInput());
+    await repos.runs.savePlan(run.id, planOf(graph), 'running');
+    return run.id;
+  };
+  const start = async (r: Repositories, runId: string, stepId: string, attempt = 1) => {
+    const res = await r.steps.startAttempt(runId, stepId, {
+      attempt,
+      jobId: `step.${runId}.${stepId}`,
+      worker: 'w1',
+    });
+    if (res.kind !== 'run') throw new Error(`expected to run ${stepId}, got ${res.reason}`);
+    return res;
+  };
+
+  it('runs a diamond a→{b,c}→d; b and c completing at once on two connections ready d once', async () => {
+    for (let round = 0; round < 5; round++) {
+      const runId = await startedRun(diamond);
+      const a = await start(repos, runId, 'a');
+      expect(a.step).toMatchObject({ state: 'running', attempts: 1 });
+      expect(await repos.steps.complete(runId, 'a', a.attemptId, { ok: 'a' })).toEqual({
+        readyStepIds: ['b', 'c'],
+        runSucceeded: false,
+        alreadyDone: false,
+      });
+      const b = await start(repos, runId, 'b');
+      const c = await start(repos2, runId, 'c');
+      const [rb, rc] = await Promise.all([
+        repos.steps.complete(runId, 'b', b.attemptId, 'b-out'),
+        repos2.steps.complete(runId, 'c', c.attemptId, ['c-out']),
+      ]);
+      expect([...rb.readyStepIds, ...rc.readyStepIds]).toEqual(['d']);
+      expect(await repos.steps.get(runId, 'd')).toMatchObject({ state: 'queued', pendingDeps: 0 });
+
+      const d = await start(repos2, runId, 'd');
+      const done = await repos2.steps.complete(runId, 'd', d.attemptId, null);
+      expect(done).toEqual({ readyStepIds: [], runSucceeded: true, alreadyDone: false });
+      const detail = await repos.runs.detail(runId);
+      expect(detail?.run.state).toBe('succeeded');
+      expect(detail?.run.finishedAt).toBeInstanceOf(Date);
+      expect(detail?.steps.map((s) => s.output)).toEqual([{ ok: 'a' }, 'b-out', ['c-out'], null]);
+      const attemptB = detail?.steps[1]?.attemptHistory;
+      expect(attemptB).toHaveLength(1);
+      expect(attemptB?.[0]).toMatchObject({
+        id: b.attemptId,
+        attempt: 1,
+        outcome: 'succeeded',
+        worker: 'w1',
+      });
+      expect(attemptB?.[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('succeeds the run exactly once when its last two steps complete concurrently', async () => {
+    for (let round = 0; round < 5; round++) {
+      const runId = await startedRun({ a: [], b: [] });
+      const a = await start(repos, runId, 'a');
+      const b = await start(repos2, runId, 'b');
+      const [ra, rb] = await Promise.all([
+        repos.steps.complete(runId, 'a', a.attemptId, 1),
+        repos2.steps.complete(runId, 'b', b.attemptId, 2),
+      ]);
+      expect([ra.runSucceeded, rb.runSucceeded].filter(Boolean)).toHaveLength(1);
+      expect((await repos.runs.get(runId))?.state).toBe('succeeded');
+    }
+  });
+
+  it('treats a repeated complete as already done', async () => {
+    const runId = await startedRun({ a: [], b: ['a'] });
+    const a = await start(repos, runId, 'a');
+    expect((await repos.steps.complete(runId, 'a', a.attemptId, 1)).readyStepIds).toEqual(['b']);
+    expect(await repos2.steps.complete(runId, 'a', a.attemptId, 1)).toEqual({
+      readyStepIds: [],
+      runSucceeded: false,
+      alreadyDone: true,
+    });
+    expect((await repos.steps.get(runId, 'b'))?.pendingDeps).toBe(0);
+  });
+
+  it('skips a step that already succeeded, a step of a run not running and a step not ready', async () => {
+    const runId = await startedRun({ a: [], b: ['a'] });
+    const opts = { attempt: 1, jobId: 'j', worker: 'w' };
+    expect(await repos.steps.startAttempt(runId, 'b', opts)).toMatchObject({
+      kind: 'skip',
+      reason: 'step-not-runnable',
+      step: { state: 'pending' },
+    });
+    const a = await start(repos, runId, 'a');
+    await repos.steps.complete(runId, 'a', a.attemptId, 'x');
+    expect(await repos.steps.startAttempt(runId, 'a', { ...opts, attempt: 2 })).toMatchObject({
+      kind: 'skip',
+      reason: 'already-succeeded',
+      step: { state: 'succeeded', attempts: 1 },
+    });
+    expect(await repos.steps.startAttempt(runId, 'zzz', opts)).toEqual({
+      kind: 'skip',
+      reason: 'not-found',
+    });
+    await repos.runs.transition(runId, ['running'], 'cancelled');
+    expect(await repos.steps.startAttempt(runId, 'b', opts)).toMatchObject({
+      kind: 'skip',
+      reason: 'run-not-running',
+    });
+  });
+
+  it('re-queues on a retryable failure and counts attempts; a re-delivery closes the abandoned attempt', async () => {
+    const runId = await startedRun({ a: [] });
+    const first = await start(repos, runId, 'a', 1);
+    expect(await repos.steps.fail(runId, 'a', first.attemptId, boom, { final: false })).toEqual({
+      runFailed: false,
+    });
+    expect(await repos.steps.get(runId, 'a')).toMatchObject({
+      state: 'queued',
+      error: boom,
+      attempts: 1,
+    });
+    const second_ = await start(repos, runId, 'a', 2);
+    // The worker died; BullMQ re-delivers the job while the step is still `running`.
+    const third = await start(repos, runId, 'a', 3);
+    expect(third.step.attempts).toBe(3);
+    const done = await repos.steps.complete(runId, 'a', third.attemptId, 'ok');
+    expect(done.runSucceeded).toBe(true);
+    const history = (await repos.runs.detail(runId))?.steps[0]?.attemptHistory ?? [];
+    expect(history.map((h) => [h.attempt, h.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'succeeded'],
+    ]);
+    expect(history[0]?.error).toEqual(boom);
+    expect(history[1]?.id).toBe(second_.attemptId);
+    expect(history[1]?.error?.message).toMatch(/abandoned/);
+  });
+
+  it('a final failure fails the run and cancels every pending or queued step', async () => {
+    const runId = await startedRun({ a: [], b: [], c: ['a'], d: ['c'] });
+    const a = await start(repos, runId, 'a');
+    const fatal = { ...boom, retryable: false };
+    expect(await repos.steps.fail(runId, 'a', a.attemptId, fatal, { final: true })).toEqual({
+      runFailed: true,
+    });
+    const detail = await repos.runs.detail(runId);
+    expect(detail?.run).toMatchObject({ state: 'failed', error: fatal });
+    expect(detail?.steps.map((s) => [s.stepId, s.state])).toEqual([
+      ['a', 'failed'],
+      ['b', 'cancelled'],
+      ['c', 'cancelled'],
+      ['d', 'cancelled'],
+    ]);
+    expect(detail?.steps[0]?.attemptHistory[0]?.outcome).toBe('failed');
+  });
+
+  it('does not re-queue a step whose run has already failed', async () => {
+    const runId = await startedRun({ a: [], b: [] });
+    const a = await start(repos, runId, 'a');
+    const b = await start(repos2, runId, 'b');
+    await repos.steps.fail(runId, 'a', a.attemptId, boom, { final: true });
+    expect(await repos2.steps.fail(runId, 'b', b.attemptId, boom, { final: false })).toEqual({
+      runFailed: false,
+    });
+    expect(await repos.steps.get(runId, 'b')).toMatchObject({ state: 'cancelled', error: boom });
+  });
+
+  it('cancels an attempt on shutdown and puts the step back in the queue', async () => {
+    const runId = await startedRun({ a: [] });
+    const a = await start(repos, runId, 'a');
+    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({ requeued: true });
+    expect((await repos.steps.queued(runId)).map((s) => s.stepId)).toEqual(['a']);
+    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({ requeued: false });
+    expect((await repos.runs.detail(runId))?.steps[0]?.attemptHistory[0]?.outcome).toBe(
+      'cancelled',
+    );
+  });
+
+  it('offers succeeded steps for compensation in reverse order, and marks them', async () => {
+    const runId = await startedRun({ a: [], b: ['a'], c: ['b'] });
+    for (const id of ['a', 'b']) {
+      const s = await start(repos, runId, id);
+      await repos.steps.complete(runId, id, s.attemptId, id);
+    }
+    const c = await start(repos, runId, 'c');
+    await repos.steps.fail(runId, 'c', c.attemptId, boom, { final: true });
+    expect((await repos.steps.forCompensation(runId)).map((s) => s.stepId)).toEqual(['b', 'a']);
+
+    const failedUndo = await repos.steps.markCompensated(runId, 'b', { ok: false, error: boom });
+    expect(failedUndo).toMatchObject({ state: 'succeeded', error: boom, compensatedAt: null });
+    const undone = await repos.steps.markCompensated(runId, 'b', { ok: true });
+    expect(undone?.state).toBe('compensated');
+    expect(undone?.compensatedAt).toBeInstanceOf(Date);
+    expect((await repos.steps.forCompensation(runId)).map((s) => s.stepId)).toEqual(['a']);
+    expect(await repos.steps.markCompensated(runId, 'c', { ok: true })).toBeUndefined();
+  });
+});
