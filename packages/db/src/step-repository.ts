@@ -75,6 +75,16 @@ export interface StepRepository {
    * `requeued` is false unless the step went back to `queued`.
    */
   cancelAttempt(runId: string, stepId: string, attemptId: string): Promise<{ requeued: boolean }>;
+  /**
+   * Fail a step for good when no attempt of it could record its failure (its worker kept dying
+   * and the queue gave up): any open attempt is closed as failed, then as a final {@link fail}.
+   * No-op (`runFailed: false`) when the step already finished.
+   */
+  failForGood(
+    runId: string,
+    stepId: string,
+    error: SerializedError,
+  ): Promise<{ runFailed: boolean }>;
   /** Succeeded, not yet compensated steps, in reverse topological order. */
   forCompensation(runId: string): Promise<StepRow[]>;
   /**
@@ -107,6 +117,35 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
       .where('stepId', '=', stepId)
       .forUpdate()
       .executeTakeFirst();
+
+  /** The step `failed`, the run `running` → `failed`, and the run's unstarted steps `cancelled`. */
+  const failStepAndRun = async (
+    trx: Transaction<DB>,
+    runId: string,
+    stepId: string,
+    error: SerializedError,
+    now: Date,
+  ): Promise<{ runFailed: boolean }> => {
+    await trx
+      .updateTable('steps')
+      .set({ state: 'failed', error: toJson(error), finishedAt: now })
+      .where('runId', '=', runId)
+      .where('stepId', '=', stepId)
+      .execute();
+    const failed = await trx
+      .updateTable('runs')
+      .set({ state: 'failed', error: toJson(error), updatedAt: now, finishedAt: now })
+      .where('id', '=', runId)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    await trx
+      .updateTable('steps')
+      .set({ state: 'cancelled', finishedAt: now })
+      .where('runId', '=', runId)
+      .where('state', 'in', ['pending', 'queued'])
+      .execute();
+    return { runFailed: failed.numUpdatedRows > 0n };
+  };
 
   const finishAttempt = async (
     trx: Transaction<DB>,
@@ -272,25 +311,26 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
             .execute();
           return { runFailed: false };
         }
+        return failStepAndRun(trx, runId, stepId, error, now);
+      });
+    },
+
+    async failForGood(runId, stepId, error) {
+      if (!isUuid(runId)) return { runFailed: false };
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        const step = run && (await lockStep(trx, runId, stepId));
+        if (!run || !step || !['pending', 'queued', 'running'].includes(step.state))
+          return { runFailed: false };
+        const now = clock();
         await trx
-          .updateTable('steps')
-          .set({ state: 'failed', error: toJson(error), finishedAt: now })
+          .updateTable('stepAttempts')
+          .set({ outcome: 'failed', error: toJson(error), finishedAt: now })
           .where('runId', '=', runId)
           .where('stepId', '=', stepId)
+          .where('outcome', '=', 'running')
           .execute();
-        const failed = await trx
-          .updateTable('runs')
-          .set({ state: 'failed', error: toJson(error), updatedAt: now, finishedAt: now })
-          .where('id', '=', runId)
-          .where('state', '=', 'running')
-          .executeTakeFirst();
-        await trx
-          .updateTable('steps')
-          .set({ state: 'cancelled', finishedAt: now })
-          .where('runId', '=', runId)
-          .where('state', 'in', ['pending', 'queued'])
-          .execute();
-        return { runFailed: failed.numUpdatedRows > 0n };
+        return failStepAndRun(trx, runId, stepId, error, now);
       });
     },
 

@@ -189,6 +189,24 @@ describe('steps repository (Postgres)', () => {
     expect(await repos.steps.get(runId, 'b')).toMatchObject({ state: 'cancelled', error: boom });
   });
 
+  it('fails a step for good when its worker kept dying: open attempt closed, run failed once', async () => {
+    const runId = await startedRun({ a: [], b: ['a'] });
+    await start(repos, runId, 'a');
+    const stalled: SerializedError = {
+      code: 'INTERNAL',
+      message: 'job stalled more than allowable limit',
+      retryable: false,
+    };
+    expect(await repos.steps.failForGood(runId, 'a', stalled)).toEqual({ runFailed: true });
+    expect(await repos.steps.failForGood(runId, 'a', stalled)).toEqual({ runFailed: false });
+    const detail = await repos.runs.detail(runId);
+    expect(detail?.run).toMatchObject({ state: 'failed', error: { message: stalled.message } });
+    const [a, b] = detail?.steps ?? [];
+    expect(a).toMatchObject({ state: 'failed' });
+    expect(a?.attemptHistory.map((x) => x.outcome)).toEqual(['failed']);
+    expect(b).toMatchObject({ state: 'cancelled' });
+  });
+
   it('cancels an attempt on shutdown and puts the step back in the queue', async () => {
     const runId = await startedRun({ a: [] });
     const a = await start(repos, runId, 'a');
