@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, classify, dispositionOf, errorCodeList, isAppError, toAppError, toError } from './errors';
+import {
+  AppError,
+  classify,
+  dispositionOf,
+  errorCodeList,
+  isAppError,
+  toAppError,
+  toError,
+} from './errors';
 
 describe('errors', () => {
   it('classifies every code, and never retries validation or programmer-facing codes', () => {
@@ -11,7 +19,11 @@ describe('errors', () => {
   });
 
   it('recognises AppErrors by marker, not instanceof', () => {
-    const foreign = Object.assign(new Error('x'), { __agentryAppError: true, code: 'TIMEOUT', retryable: true });
+    const foreign = Object.assign(new Error('x'), {
+      __agentryAppError: true,
+      code: 'TIMEOUT',
+      retryable: true,
+    });
     expect(isAppError(foreign)).toBe(true);
     expect(isAppError(new Error('x'))).toBe(false);
     expect(isAppError(null)).toBe(false);

@@ -50,7 +50,12 @@ export class AppError extends Error {
   }
 
   toJSON(): SerializedError {
-    return { code: this.code, message: this.message, retryable: this.retryable, details: this.details };
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      details: this.details,
+    };
   }
 }
 
@@ -63,7 +68,11 @@ export interface SerializedError {
 
 /** True for an {@link AppError}, even one from another copy of this package (no `instanceof`). */
 export function isAppError(value: unknown): value is AppError {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[marker] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>)[marker] === true
+  );
 }
 
 /** Coerce anything thrown into an Error; every `catch` starts here. */
@@ -81,8 +90,10 @@ export function toError(value: unknown): Error {
 export function toAppError(value: unknown, fallback: ErrorCode = 'INTERNAL'): AppError {
   if (isAppError(value)) return value;
   const error = toError(value);
-  if (error.name === 'AbortError') return new AppError('CANCELLED', error.message, { cause: error });
-  if (error.name === 'TimeoutError') return new AppError('TIMEOUT', error.message, { cause: error });
+  if (error.name === 'AbortError')
+    return new AppError('CANCELLED', error.message, { cause: error });
+  if (error.name === 'TimeoutError')
+    return new AppError('TIMEOUT', error.message, { cause: error });
   return new AppError(fallback, error.message, { cause: error });
 }
 

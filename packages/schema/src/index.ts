@@ -7,3 +7,4 @@ export * from './limits';
 export * from './plan';
 export * from './states';
 export * from './validate-plan';
+export * from './config';

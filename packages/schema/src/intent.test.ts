@@ -15,7 +15,10 @@ describe('Intent', () => {
   });
 
   it('refuses oversize text, unknown fields, wrong types and bad tenants with readable issues', () => {
-    const long = Intent.safeParse({ text: 'x'.repeat(limits.intentTextMaxChars + 1), tenantId: 'a' });
+    const long = Intent.safeParse({
+      text: 'x'.repeat(limits.intentTextMaxChars + 1),
+      tenantId: 'a',
+    });
     expect(long.success).toBe(false);
     expect(long.error?.issues[0]?.message).toMatch(/longer than/);
     expect(Intent.safeParse({ text: 'x', tenantId: 'a', surprise: 1 }).success).toBe(false);
@@ -32,7 +35,11 @@ describe('Intent', () => {
   it('derives a stable run id from a plan job id', () => {
     expect(runIdForPlanJob('abc', undefined)).toBe(runIdForPlanJob('abc', undefined));
     expect(runIdForPlanJob('abc', undefined)).not.toBe(runIdForPlanJob('abd', undefined));
-    expect(stableUuid('x')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(PlanJob.safeParse({ intent: { text: 'x', tenantId: 'a' }, runId: 'nope' }).success).toBe(false);
+    expect(stableUuid('x')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(PlanJob.safeParse({ intent: { text: 'x', tenantId: 'a' }, runId: 'nope' }).success).toBe(
+      false,
+    );
   });
 });

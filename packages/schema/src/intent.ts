@@ -4,7 +4,10 @@ import { limits } from './limits';
 /** Tenant ids are short, URL-safe slugs; they appear in job ids and metric labels. */
 export const TenantId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant id: 1-63 chars of a-z, 0-9, "_" or "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'tenant id: 1-63 chars of a-z, 0-9, "_" or "-", starting with a letter or digit',
+  );
 
 /** Idempotency keys and conversation ids: printable, no whitespace, bounded. */
 const Key = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1-128 printable ASCII characters, no spaces');
@@ -17,7 +20,10 @@ export const Intent = z.strictObject({
     .string()
     .trim()
     .min(1, 'intent text is empty')
-    .max(limits.intentTextMaxChars, `intent text is longer than ${limits.intentTextMaxChars} characters`),
+    .max(
+      limits.intentTextMaxChars,
+      `intent text is longer than ${limits.intentTextMaxChars} characters`,
+    ),
   tenantId: TenantId,
   conversationId: Key.optional(),
   dryRun: z.boolean().default(false),

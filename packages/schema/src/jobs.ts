@@ -11,7 +11,9 @@ export const queueNames = {
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
-const CorrelationId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'correlation id: 1-128 of A-Z a-z 0-9 . _ : -');
+const CorrelationId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'correlation id: 1-128 of A-Z a-z 0-9 . _ : -');
 
 /**
  * Payload of a job on `agentry.plan`. Producers in any language may enqueue it as raw BullMQ
@@ -72,7 +74,10 @@ export interface JobDefinition<P extends z.ZodType = z.ZodType> {
   timeoutMs: number;
 }
 
-const define = <P extends z.ZodType>(definition: JobDefinition<P>): JobDefinition<P> => definition;
+// Keeps the literal queue of each entry, so `JobKindOn<Q>` can tell which kinds run on a queue.
+const define = <P extends z.ZodType, Q extends QueueName>(
+  definition: JobDefinition<P> & { queue: Q },
+): JobDefinition<P> & { queue: Q } => definition;
 
 /**
  * The job catalog: every job agentry runs, with its queue, payload schema and policies.

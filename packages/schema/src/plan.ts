@@ -6,7 +6,9 @@ export const StepId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'step id: 1-63 chars of a-z, 0-9, "_" or "-"');
 
-export const ToolName = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/, 'tool name like "http.request"');
+export const ToolName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/, 'tool name like "http.request"');
 
 /** One tool call in a plan. `input` is checked against the tool's own schema by the executor. */
 export const Step = z.strictObject({

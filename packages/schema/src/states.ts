@@ -12,7 +12,12 @@ export const RunState = z.enum([
 export type RunState = z.infer<typeof RunState>;
 
 /** Runs in these states never change again. */
-export const terminalRunStates: readonly RunState[] = ['succeeded', 'failed', 'rejected', 'cancelled'];
+export const terminalRunStates: readonly RunState[] = [
+  'succeeded',
+  'failed',
+  'rejected',
+  'cancelled',
+];
 export const isTerminalRunState = (state: RunState): boolean => terminalRunStates.includes(state);
 
 export const StepState = z.enum([

@@ -3,7 +3,12 @@ import { isAppError } from './errors';
 import { topologicalOrder, validatePlan } from './validate-plan';
 
 const tools = new Set(['echo', 'wait', 'http.request']);
-const plan = (steps: unknown[]) => ({ source: 'template', producedBy: 'test', summary: 's', steps });
+const plan = (steps: unknown[]) => ({
+  source: 'template',
+  producedBy: 'test',
+  summary: 's',
+  steps,
+});
 
 function failure(fn: () => unknown) {
   try {
@@ -48,23 +53,33 @@ describe('validatePlan', () => {
         ),
       ).message,
     ).toMatch(/cycle/);
-    expect(failure(() => validatePlan(plan([{ id: 'a', tool: 'echo', dependsOn: ['a'] }]), tools)).message).toMatch(
-      /depends on itself/,
-    );
-    expect(failure(() => validatePlan(plan([{ id: 'a', tool: 'echo', dependsOn: ['zz'] }]), tools)).message).toMatch(
-      /missing step "zz"/,
-    );
     expect(
-      failure(() => validatePlan(plan([{ id: 'a', tool: 'echo' }, { id: 'a', tool: 'echo' }]), tools)).message,
+      failure(() => validatePlan(plan([{ id: 'a', tool: 'echo', dependsOn: ['a'] }]), tools))
+        .message,
+    ).toMatch(/depends on itself/);
+    expect(
+      failure(() => validatePlan(plan([{ id: 'a', tool: 'echo', dependsOn: ['zz'] }]), tools))
+        .message,
+    ).toMatch(/missing step "zz"/);
+    expect(
+      failure(() =>
+        validatePlan(
+          plan([
+            { id: 'a', tool: 'echo' },
+            { id: 'a', tool: 'echo' },
+          ]),
+          tools,
+        ),
+      ).message,
     ).toMatch(/appears twice/);
   });
 
   it('rejects plans over the step cap and unknown fields', () => {
     const many = Array.from({ length: 51 }, (_, i) => ({ id: `s${i}`, tool: 'echo' }));
     expect(failure(() => validatePlan(plan(many), tools)).code).toBe('PLAN_INVALID');
-    expect(failure(() => validatePlan({ ...plan([{ id: 'a', tool: 'echo' }]), extra: 1 }, tools)).code).toBe(
-      'PLAN_INVALID',
-    );
+    expect(
+      failure(() => validatePlan({ ...plan([{ id: 'a', tool: 'echo' }]), extra: 1 }, tools)).code,
+    ).toBe('PLAN_INVALID');
   });
 
   it('topologicalOrder reports a cycle as undefined', () => {

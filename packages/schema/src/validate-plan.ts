@@ -13,7 +13,10 @@ export interface ValidatedPlan {
  * no cycles, the step cap. Throws `AppError('PLAN_INVALID' | 'UNKNOWN_TOOL')` with every problem
  * listed in `details.problems`.
  */
-export function validatePlan(input: PlanInput | unknown, knownTools: ReadonlySet<string>): ValidatedPlan {
+export function validatePlan(
+  input: PlanInput | unknown,
+  knownTools: ReadonlySet<string>,
+): ValidatedPlan {
   const parsed = Plan.safeParse(input);
   if (!parsed.success) {
     throw new AppError('PLAN_INVALID', 'plan does not match the plan schema', {
@@ -29,9 +32,13 @@ export function validatePlan(input: PlanInput | unknown, knownTools: ReadonlySet
   }
   const unknown = plan.steps.filter((s) => !knownTools.has(s.tool)).map((s) => s.tool);
   if (unknown.length > 0) {
-    throw new AppError('UNKNOWN_TOOL', `plan names unknown tools: ${[...new Set(unknown)].join(', ')}`, {
-      details: { unknownTools: [...new Set(unknown)], knownTools: [...knownTools].sort() },
-    });
+    throw new AppError(
+      'UNKNOWN_TOOL',
+      `plan names unknown tools: ${[...new Set(unknown)].join(', ')}`,
+      {
+        details: { unknownTools: [...new Set(unknown)], knownTools: [...knownTools].sort() },
+      },
+    );
   }
   for (const step of plan.steps) {
     for (const dep of step.dependsOn) {
@@ -39,22 +46,30 @@ export function validatePlan(input: PlanInput | unknown, knownTools: ReadonlySet
       if (dep === step.id) problems.push(`step "${step.id}" depends on itself`);
     }
   }
-  if (plan.steps.length > limits.planMaxSteps) problems.push(`more than ${limits.planMaxSteps} steps`);
+  if (plan.steps.length > limits.planMaxSteps)
+    problems.push(`more than ${limits.planMaxSteps} steps`);
   if (problems.length > 0) {
-    throw new AppError('PLAN_INVALID', `plan is invalid: ${problems.join('; ')}`, { details: { problems } });
+    throw new AppError('PLAN_INVALID', `plan is invalid: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   const order = topologicalOrder(plan.steps);
   if (order === undefined) {
-    throw new AppError('PLAN_INVALID', 'plan steps form a cycle', { details: { problems: ['cycle'] } });
+    throw new AppError('PLAN_INVALID', 'plan steps form a cycle', {
+      details: { problems: ['cycle'] },
+    });
   }
   return { plan, order };
 }
 
 /** Kahn's algorithm; undefined when the graph has a cycle. Stable: ties keep plan order. */
-export function topologicalOrder(steps: readonly Pick<Step, 'id' | 'dependsOn'>[]): string[] | undefined {
+export function topologicalOrder(
+  steps: readonly Pick<Step, 'id' | 'dependsOn'>[],
+): string[] | undefined {
   const indegree = new Map(steps.map((s) => [s.id, new Set(s.dependsOn).size]));
   const dependents = new Map<string, string[]>();
-  for (const s of steps) for (const d of new Set(s.dependsOn)) dependents.set(d, [...(dependents.get(d) ?? []), s.id]);
+  for (const s of steps)
+    for (const d of new Set(s.dependsOn)) dependents.set(d, [...(dependents.get(d) ?? []), s.id]);
   const ready = steps.filter((s) => indegree.get(s.id) === 0).map((s) => s.id);
   const order: string[] = [];
   while (ready.length > 0) {

@@ -1,0 +1,34 @@
+import type { JobKind, JobKindOn, JobPayload, QueueName } from '@agentry/schema';
+
+import type { QueueLogger } from './queue-logger';
+
+/** What a handler knows about the delivery it runs in. */
+export interface JobContext {
+  jobId: string;
+  queue: string;
+  /** BullMQ job name. */
+  name: string;
+  /** 1-based number of this attempt (a shutdown-cancelled run does not use one up). */
+  attempt: number;
+  maxAttempts: number;
+  isFinalAttempt: boolean;
+  /**
+   * Aborted when the attempt times out (reason named `TimeoutError`), when shutdown cancels the
+   * job (reason an AppError `CANCELLED` with `details.shutdown`), or when the job's lock is lost.
+   * Honour it: pass it to every I/O call.
+   */
+  signal: AbortSignal;
+  /** Child logger bound to jobId, queue, attempt and the payload's correlationId/runId/stepId. */
+  log: QueueLogger;
+  /** Name of the worker running the job. */
+  worker: string;
+}
+
+/** A job handler: its result becomes the job's return value; throw an AppError to fail. */
+export type Handler<K extends JobKind> = (
+  payload: JobPayload<K>,
+  ctx: JobContext,
+) => Promise<unknown>;
+
+/** One handler per job kind on queue `Q`: a kind without a handler does not compile. */
+export type HandlerMap<Q extends QueueName> = { [K in JobKindOn<Q>]: Handler<K> };

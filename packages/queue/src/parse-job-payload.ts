@@ -1,0 +1,63 @@
+import { jobCatalog, jobKindFor, type JobDefinition, type JobKind } from '@agentry/schema';
+
+/** One zod issue reduced to what an operator needs; safe to store and log (no input values). */
+export interface PayloadIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export type ParsedJobPayload =
+  | { ok: true; kind: JobKind; payload: unknown }
+  | { ok: false; kind: JobKind | undefined; reason: string; issues: PayloadIssue[] };
+
+const maxIssues = 20;
+const maxReasonChars = 1_000;
+
+/** Turn zod issues into {@link PayloadIssue}s (at most 20 are kept). */
+export function toPayloadIssues(
+  issues: readonly { path: readonly PropertyKey[]; code: string; message: string }[],
+): PayloadIssue[] {
+  return issues.slice(0, maxIssues).map((i) => ({
+    path: i.path.map((p) => String(p)).join('.'),
+    code: i.code,
+    message: i.message,
+  }));
+}
+
+/** `intent.text: Invalid input: expected string; runId: Invalid UUID`, bounded in length. */
+export function formatIssues(issues: readonly PayloadIssue[]): string {
+  const text = issues
+    .map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`))
+    .join('; ');
+  return text.length > maxReasonChars ? `${text.slice(0, maxReasonChars)}…` : text;
+}
+
+/** Parse a payload against a known kind's schema. Never throws, whatever `data` is. */
+export function parsePayloadOf(kind: JobKind, data: unknown): ParsedJobPayload {
+  const definition = jobCatalog[kind] as JobDefinition;
+  const result = definition.payload.safeParse(data);
+  if (result.success) return { ok: true, kind, payload: result.data };
+  const issues = toPayloadIssues(result.error.issues);
+  return { ok: false, kind, issues, reason: `invalid payload: ${formatIssues(issues)}` };
+}
+
+/**
+ * Find the catalog kind of a BullMQ job (queue + name) and parse its data with the kind's schema.
+ * An unknown name is an invalid job, not an exception. Never throws.
+ */
+export function parseJobPayload(queue: string, name: string, data: unknown): ParsedJobPayload {
+  const kind = jobKindFor(queue, name);
+  if (kind === undefined) {
+    const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+    return {
+      ok: false,
+      kind: undefined,
+      issues: [
+        { path: '', code: 'unknown_job', message: `unknown job name "${shown}" on queue ${queue}` },
+      ],
+      reason: `unknown job name "${shown}" on queue ${queue}`,
+    };
+  }
+  return parsePayloadOf(kind, data);
+}

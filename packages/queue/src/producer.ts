@@ -1,0 +1,182 @@
+import {
+  AppError,
+  jobCatalog,
+  type JobKind,
+  type JobPayloadInput,
+  type QueueName,
+} from '@agentry/schema';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobOptionsFor } from './job-options-for';
+import { parsePayloadOf } from './parse-job-payload';
+import { noopLogger, type QueueLogger } from './queue-logger';
+import { toQueueError } from './to-queue-error';
+import { withDeadline } from './with-deadline';
+
+export interface EnqueueOptions {
+  /** Deterministic id from `jobIds` (no ":" and not an integer: BullMQ refuses both). */
+  jobId: string;
+  /** Overrides the catalog's attempts (a step's own `maxAttempts`). */
+  attempts?: number;
+  delayMs?: number;
+  priority?: number;
+}
+
+export interface EnqueueResult {
+  jobId: string;
+  /** False when a job with this id already existed, so the enqueue was a no-op. */
+  created: boolean;
+}
+
+export interface Producer {
+  /**
+   * Validate `payload` with the catalog schema, then add the job with the catalog's attempts,
+   * exponential backoff and retention under `options.jobId`.
+   *
+   * Idempotent: while a job with the same id is retained (waiting, active, delayed, failed up to
+   * 14 days, completed up to a day) a repeated enqueue changes nothing and reports
+   * `created: false`. The no-op itself is atomic (BullMQ's add script); `created` is computed
+   * from an existence check plus the stored timestamp and can, in a same-millisecond race between
+   * two producers, report `true` to both.
+   *
+   * @throws AppError `VALIDATION` (with `details.issues`) for an invalid payload, job id or
+   *   attempts, before touching Redis.
+   * @throws AppError `UNAVAILABLE` when Redis does not answer within `timeoutMs` (never hangs).
+   */
+  enqueue<K extends JobKind>(
+    kind: K,
+    payload: JobPayloadInput<K>,
+    options: EnqueueOptions,
+  ): Promise<EnqueueResult>;
+  /** The BullMQ `Queue` for a name (one per name, created on first use, closed by `close`). */
+  queue(name: QueueName): Queue;
+  /** Close the queues. Safe to call twice. Does not close `connection` (the caller owns it). */
+  close(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /** A `producer` connection from `createRedisConnection`; owned by the caller. */
+  connection: Redis;
+  /** Key prefix, from `redisKeyPrefix()`. */
+  prefix: string;
+  log?: QueueLogger;
+  /** Bound on one enqueue, connecting included. @default 2000 */
+  timeoutMs?: number;
+  clock?: () => number;
+}
+
+/** Check a custom job id the way BullMQ will, but as a VALIDATION error before any I/O. */
+export function assertJobId(jobId: string): void {
+  if (
+    jobId === '' ||
+    jobId.includes(':') ||
+    `${Number.parseInt(jobId, 10)}` === jobId ||
+    jobId.length > 512
+  ) {
+    throw new AppError(
+      'VALIDATION',
+      `invalid job id ${JSON.stringify(jobId.slice(0, 80))}: non-empty, no ":", not an integer, ≤ 512 chars`,
+    );
+  }
+}
+
+/**
+ * Make sure a fail-fast client is connected: wait for a first connection still in progress (up to
+ * the caller's deadline), but fail at once while it is reconnecting, i.e. Redis is down.
+ */
+async function connected(client: Redis): Promise<void> {
+  const status = client.status;
+  if (status === 'ready') return;
+  if (status === 'wait') return void (await client.connect());
+  if (status !== 'connecting' && status !== 'connect') {
+    throw new AppError('UNAVAILABLE', `redis is not connected (${status})`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onReady = (): void => {
+      client.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      client.off('ready', onReady);
+      reject(new AppError('UNAVAILABLE', 'redis connection failed'));
+    };
+    client.once('ready', onReady);
+    client.once('close', onClose);
+  });
+}
+
+/** A typed producer over the job catalog. See {@link Producer}. */
+export function createProducer(options: ProducerOptions): Producer {
+  const { connection, prefix } = options;
+  const log = options.log ?? noopLogger;
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const clock = options.clock ?? Date.now;
+  const queues = new Map<QueueName, Queue>();
+  let closing: Promise<void> | undefined;
+
+  const queue = (name: QueueName): Queue => {
+    if (closing) throw new AppError('UNAVAILABLE', 'producer is closed');
+    let q = queues.get(name);
+    if (!q) {
+      // skipWaitingForReady + skipVersionCheck: the queue must not pin a failed first connection
+      // (BullMQ would keep the rejected init forever); `checkRedis` verifies the version at start-up.
+      q = new Queue(name, {
+        connection,
+        prefix,
+        skipWaitingForReady: true,
+        skipVersionCheck: true,
+      });
+      q.on('error', (err: Error) => log.warn({ err, queue: name }, 'queue error'));
+      queues.set(name, q);
+    }
+    return q;
+  };
+
+  const enqueue = async <K extends JobKind>(
+    kind: K,
+    payload: JobPayloadInput<K>,
+    o: EnqueueOptions,
+  ): Promise<EnqueueResult> => {
+    const definition = jobCatalog[kind];
+    const parsed = parsePayloadOf(kind, payload);
+    if (!parsed.ok) {
+      throw new AppError('VALIDATION', `${kind}: ${parsed.reason}`, {
+        details: { issues: parsed.issues },
+      });
+    }
+    assertJobId(o.jobId);
+    if (o.attempts !== undefined && (!Number.isInteger(o.attempts) || o.attempts < 1)) {
+      throw new AppError('VALIDATION', `attempts must be an integer ≥ 1, got ${o.attempts}`);
+    }
+    const q = queue(definition.queue);
+    const jobKey = q.toKey(o.jobId);
+    try {
+      return await withDeadline(timeoutMs, `enqueue ${kind}`, async () => {
+        await connected(connection);
+        if ((await connection.exists(jobKey)) === 1) return { jobId: o.jobId, created: false };
+        const timestamp = clock();
+        await q.add(definition.name, parsed.payload, {
+          ...jobOptionsFor(kind, o.jobId, o),
+          timestamp,
+        });
+        // BullMQ's add returns the same answer for a new and a duplicate id; the stored timestamp tells.
+        const stored = await connection.hget(jobKey, 'timestamp');
+        const created = stored === null || Number(stored) === timestamp;
+        log.debug({ kind, jobId: o.jobId, created }, 'job enqueued');
+        return { jobId: o.jobId, created };
+      });
+    } catch (err) {
+      throw toQueueError(err, `enqueue ${kind}`);
+    }
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= Promise.allSettled([...queues.values()].map((q) => q.close())).then((results) => {
+      for (const r of results)
+        if (r.status === 'rejected') log.warn({ err: r.reason }, 'queue close failed');
+    });
+    return closing;
+  };
+
+  return { enqueue, queue, close };
+}

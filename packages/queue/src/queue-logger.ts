@@ -1,0 +1,22 @@
+/**
+ * The logging surface this package needs: a structural subset of pino's `Logger`, so the app can
+ * pass its pino logger (or a child of it) without this package importing a logging implementation.
+ * Every call is `(fields, message)`; fields must be secret-free.
+ */
+export interface QueueLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  /** A logger that adds `bindings` to every line, as pino's `child`. */
+  child(bindings: Record<string, unknown>): QueueLogger;
+}
+
+/** A logger that drops everything; the default where a logger is optional. */
+export const noopLogger: QueueLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => noopLogger,
+};

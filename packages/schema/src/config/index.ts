@@ -1,0 +1,3 @@
+export * from './common-config';
+export * from './env-types';
+export * from './parse-env';
