@@ -18,7 +18,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
@@ -30,7 +33,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: apps.flatMap((a) => [a, `${a}/*`]), message: 'packages must never import apps' },
+            {
+              group: apps.flatMap((a) => [a, `${a}/*`]),
+              message: 'packages must never import apps',
+            },
             { group: ['**/apps/**'], message: 'packages must never import apps' },
             { group: ['@agentry/*/src/*'], message: 'import a package by its name, not its files' },
           ],
@@ -46,7 +52,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['@agentry/*/src/*'], message: 'import a package by its name, not its files' },
-            { group: ['../../*/src/*', '../../../*/src/*'], message: 'apps do not import each other\'s files' },
+            {
+              group: ['../../*/src/*', '../../../*/src/*'],
+              message: "apps do not import each other's files",
+            },
           ],
         },
       ],

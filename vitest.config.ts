@@ -2,7 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{apps,packages}/*/src/**/*.test.ts', '{apps,packages}/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: [
+      '{apps,packages}/*/src/**/*.test.ts',
+      '{apps,packages}/*/test/**/*.test.ts',
+      'tests/**/*.test.ts',
+    ],
     // Integration tests share one Redis and one Postgres; each file isolates itself by prefix/schema.
     fileParallelism: true,
     maxWorkers: 2,

@@ -9,3 +9,4 @@ export * from './queue-depth-metrics';
 export * from './redact-paths';
 export * from './redact-url';
 export * from './run-metrics';
+export * from './run-checks';

@@ -147,7 +147,8 @@ export function createFailureHandler(deps: FailureDeps): (err: Error, job: Job) 
       }
       await deps.onFailedForGood?.({
         kind: parsed.kind,
-        payload: parsed.ok ? parsed.payload : undefined,
+        // The parser paired kind and payload; the union cannot see that through `ParsedJobPayload`.
+        payload: (parsed.ok ? parsed.payload : undefined) as never,
         rawPayload: job.data,
         error: appError,
         errorCode,

@@ -1,4 +1,4 @@
-import type { ErrorCode, JobKind } from '@agentry/schema';
+import type { ErrorCode, JobKind, JobPayload } from '@agentry/schema';
 
 /** What the worker runtime records about a job that failed for good. Secret-free by contract. */
 export interface DeadLetterEntry {
@@ -33,12 +33,8 @@ export interface DeadLetterStore {
   capture(entry: DeadLetterEntry): Promise<{ id: string; created: boolean }>;
 }
 
-/** Passed to `hooks.onFailedForGood` after the dead letter is stored, so the app can fail the run. */
-export interface FailedForGood<K extends JobKind = JobKind> {
-  /** The catalog kind, or undefined for an unknown job name. */
-  kind: K | undefined;
-  /** The parsed payload, or undefined when it did not parse. */
-  payload: unknown;
+/** Facts about a job that failed for good, whatever its kind. */
+export interface FailureFacts {
   rawPayload: unknown;
   error: Error;
   errorCode: ErrorCode;
@@ -46,3 +42,14 @@ export interface FailedForGood<K extends JobKind = JobKind> {
   jobId: string;
   deadLetterId: string;
 }
+
+/**
+ * Passed to `hooks.onFailedForGood` after the dead letter is stored, so the app can fail the run.
+ * Narrow on `kind` to get a typed `payload`; `payload` is undefined when the data did not parse,
+ * and `kind` is undefined for a job name the catalog does not know.
+ */
+export type FailedForGood<K extends JobKind = JobKind> = FailureFacts &
+  (
+    | { [P in K]: { kind: P; payload: JobPayload<P> | undefined } }[K]
+    | { kind: undefined; payload: undefined }
+  );

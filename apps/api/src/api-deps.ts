@@ -1,0 +1,19 @@
+import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
+import type { EngineDeps } from '@agentry/engine';
+import type { Logger, ReadinessCheck } from '@agentry/observability';
+import type { DeadLetterAdmin } from '@agentry/queue';
+
+/** Everything the HTTP API works with; built in container.ts. */
+export interface ApiDeps {
+  engine: EngineDeps;
+  deadLetters: Pick<DeadLetterAdmin, 'replay' | 'purge'>;
+  registry: Registry;
+  log: Logger;
+  /** Readiness checks for /readyz: each throws when its dependency is not usable. */
+  readiness: Record<string, ReadinessCheck>;
+  /** Bearer token required on /v1 routes; undefined leaves them open (development only). */
+  apiToken: string | undefined;
+  /** Bull Board: the queues to show and the basic-auth password; undefined turns it off. */
+  board: { queues: Queue[]; password: string; writable: boolean } | undefined;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import {
+  AppError,
+  commonEnv,
+  env,
+  envBool,
+  envInt,
+  envString,
+  parseEnv,
+  toCommonConfig,
+  type CommonConfig,
+} from '@agentry/schema';
+
+const apiEnv = commonEnv.extend({
+  /** Port of the HTTP API (and its /metrics, /healthz, /readyz). */
+  AGENTRY_API_PORT: envInt(8080, { max: 65535 }),
+  /** Interface the API listens on. */
+  AGENTRY_API_HOST: env(z.string().default('127.0.0.1')),
+  /** Bearer token producers and operators present on /v1 routes. Unset → open (refused in production). */
+  AGENTRY_API_TOKEN: envString(),
+  /** Password for Bull Board at /admin/queues (basic auth, user "admin"). Unset → Bull Board is off. */
+  AGENTRY_BOARD_PASSWORD: envString(),
+  /** Let Bull Board retry, promote and remove jobs. Read-only by default. */
+  AGENTRY_BOARD_WRITABLE: envBool(false),
+});
+
+export interface ApiConfig extends CommonConfig {
+  port: number;
+  host: string;
+  apiToken: string | undefined;
+  board: { password: string | undefined; writable: boolean };
+}
+
+/** Pure: parse the API's environment. Throws a readable `AppError('VALIDATION')`. */
+export function loadApiConfig(source: Record<string, string | undefined>): ApiConfig {
+  const e = parseEnv(apiEnv, source);
+  if (e.AGENTRY_ENV === 'production' && !e.AGENTRY_API_TOKEN) {
+    throw new AppError(
+      'VALIDATION',
+      'invalid configuration: AGENTRY_API_TOKEN must be set when AGENTRY_ENV=production',
+    );
+  }
+  return {
+    ...toCommonConfig(e),
+    port: e.AGENTRY_API_PORT,
+    host: e.AGENTRY_API_HOST,
+    apiToken: e.AGENTRY_API_TOKEN,
+    board: { password: e.AGENTRY_BOARD_PASSWORD, writable: e.AGENTRY_BOARD_WRITABLE },
+  };
+}

@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import { openFleetServices, type FleetServices } from '@agentry/engine';
+import { createDeadLetterAdmin } from '@agentry/queue';
+import { queueNames } from '@agentry/schema';
+import type { ApiConfig } from './config';
+import { buildServer } from './server';
+
+export interface ApiApp {
+  start(): Promise<{ port: number }>;
+  /** Stop accepting requests, finish those in flight, close everything. Safe twice. */
+  close(options?: { deadlineMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Wire the HTTP API: the one place that builds its dependencies. */
+export async function createApi(
+  config: ApiConfig,
+  options: { services?: FleetServices } = {},
+): Promise<ApiApp> {
+  const services = options.services ?? (await openFleetServices(config, { component: 'api' }));
+  const ownsServices = options.services === undefined;
+  try {
+    const { producer, repos } = services;
+    const server = await buildServer({
+      engine: services.engine,
+      deadLetters: createDeadLetterAdmin({
+        connection: services.producerConnection,
+        prefix: services.prefix,
+        store: repos.deadLetters,
+      }),
+      registry: services.registry,
+      log: services.log,
+      apiToken: config.apiToken,
+      readiness: {
+        postgres: async () => {
+          await sql`select 1`.execute(services.database.db);
+        },
+        redis: async () => {
+          await services.producerConnection.ping();
+        },
+      },
+      board: config.board.password
+        ? {
+            password: config.board.password,
+            writable: config.board.writable,
+            queues: [
+              producer.queue(queueNames.plan),
+              producer.queue(queueNames.step),
+              producer.queue(queueNames.dlq),
+            ],
+          }
+        : undefined,
+    });
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await server.close();
+        if (ownsServices) await services.close();
+      })());
+    return {
+      async start() {
+        await server.listen({ port: config.port, host: config.host });
+        const address = server.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        services.log.info(
+          { port, board: config.board.password ? '/admin/queues' : 'off' },
+          'api listening',
+        );
+        return { port };
+      },
+      close,
+      [Symbol.asyncDispose]: () => close(),
+    };
+  } catch (e) {
+    if (ownsServices) await services.close();
+    throw e;
+  }
+}

@@ -1,0 +1,12 @@
+import { runProcess } from '@agentry/engine';
+import { loadApiConfig } from './config';
+import { createApi } from './container';
+
+await runProcess({
+  component: 'api',
+  loadConfig: loadApiConfig,
+  create: async (config) => {
+    const app = await createApi(config);
+    return { start: async () => void (await app.start()), close: () => app.close() };
+  },
+});

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '@agentry/schema';
+import type { ApiDeps } from '../api-deps';
+import { parseInput } from './parse-input';
+
+const Params = z.object({ id: z.uuid('dead letter id must be a UUID') });
+const ListQuery = z.object({
+  queue: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  includeReplayed: z.enum(['true', 'false']).default('false'),
+});
+const Purge = z.strictObject({
+  ids: z.array(z.uuid()).max(1_000).optional(),
+  olderThan: z.iso.datetime().optional(),
+});
+
+export function deadLetterRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const repo = deps.engine.repos.deadLetters;
+
+  app.get('/v1/dead-letters', async (request) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    return {
+      deadLetters: await repo.list({
+        limit: q.limit,
+        sourceQueue: q.queue,
+        includeReplayed: q.includeReplayed === 'true',
+      }),
+    };
+  });
+
+  app.get('/v1/dead-letters/:id', async (request) => {
+    const { id } = parseInput(Params, request.params, 'dead letter id');
+    const letter = await repo.get(id);
+    if (!letter) throw new AppError('NOT_FOUND', `dead letter ${id} does not exist`);
+    return letter;
+  });
+
+  app.post('/v1/dead-letters/:id/replay', async (request) => {
+    const { id } = parseInput(Params, request.params, 'dead letter id');
+    const result = await deps.deadLetters.replay(id);
+    await deps.engine.repos.audit.record({
+      actor: 'api',
+      action: 'dead-letter.replay',
+      targetType: 'dead_letter',
+      targetId: id,
+      details: {},
+    });
+    return result;
+  });
+
+  app.post('/v1/dead-letters/purge', async (request) => {
+    const body = parseInput(Purge, request.body, 'purge request');
+    if (!body.ids && !body.olderThan)
+      throw new AppError('VALIDATION', 'purge needs ids or olderThan');
+    const purged = await deps.deadLetters.purge({
+      ids: body.ids,
+      olderThan: body.olderThan ? new Date(body.olderThan) : undefined,
+    });
+    await deps.engine.repos.audit.record({
+      actor: 'api',
+      action: 'dead-letter.purge',
+      targetType: 'dead_letter',
+      targetId: body.ids?.join(',').slice(0, 200) ?? `older-than:${body.olderThan}`,
+      details: { purged },
+    });
+    return { purged };
+  });
+}

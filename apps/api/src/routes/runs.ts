@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { approveRun, cancelRun, rejectRun, submitIntent } from '@agentry/engine';
+import { AppError, RunState, TenantId } from '@agentry/schema';
+import type { ApiDeps } from '../api-deps';
+import { parseInput } from './parse-input';
+
+const RunParams = z.object({ id: z.uuid('run id must be a UUID') });
+const Decision = z.strictObject({
+  actor: z.string().min(1).max(128).optional(),
+  reason: z.string().max(2_000).optional(),
+});
+const ListQuery = z.object({
+  tenantId: TenantId.optional(),
+  state: RunState.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const { engine } = deps;
+
+  app.post('/v1/runs', async (request, reply) => {
+    const body = request.body;
+    const header = request.headers['idempotency-key'];
+    const intent =
+      typeof header === 'string' &&
+      body !== null &&
+      typeof body === 'object' &&
+      !('idempotencyKey' in body)
+        ? { ...body, idempotencyKey: header }
+        : body;
+    const result = await submitIntent(engine, intent, { correlationId: request.id });
+    return reply
+      .code(result.created ? 202 : 200)
+      .header('location', `/v1/runs/${result.runId}`)
+      .send({ ...result, links: { self: `/v1/runs/${result.runId}` } });
+  });
+
+  app.get('/v1/runs', async (request) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    return { runs: await engine.repos.runs.list(q) };
+  });
+
+  app.get('/v1/runs/:id', async (request) => {
+    const { id } = parseInput(RunParams, request.params, 'run id');
+    const detail = await engine.repos.runs.detail(id);
+    if (!detail) throw new AppError('NOT_FOUND', `run ${id} does not exist`);
+    return detail;
+  });
+
+  const decisions = { approve: approveRun, reject: rejectRun, cancel: cancelRun } as const;
+  for (const [verb, decide] of Object.entries(decisions)) {
+    app.post(`/v1/runs/:id/${verb}`, async (request) => {
+      const { id } = parseInput(RunParams, request.params, 'run id');
+      const d = parseInput(Decision, request.body, 'decision');
+      return decide(engine, { runId: id, actor: d.actor ?? 'api', reason: d.reason });
+    });
+  }
+}

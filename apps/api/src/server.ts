@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { AppError, limits, toError } from '@agentry/schema';
+import type { ApiDeps } from './api-deps';
+import { basicAuth, bearerAuth } from './auth';
+import { errorBody } from './http-error';
+import { deadLetterRoutes } from './routes/dead-letters';
+import { healthRoutes } from './routes/health';
+import { runRoutes } from './routes/runs';
+
+const correlationHeader = 'x-correlation-id';
+const safeId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The HTTP gateway: the /v1 API for producers and operators, health and metrics, and Bull Board
+ * behind basic auth. Built, not started: the caller listens and closes.
+ */
+export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; widening keeps route modules on the default instance type.
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: limits.payloadMaxBytes,
+    // One 'request' line per response (below) instead of Fastify's two, keyed by correlation id.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'correlationId',
+    }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers[correlationHeader];
+      return typeof given === 'string' && safeId.test(given) ? given : randomUUID();
+    },
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header(correlationHeader, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const raw = err as { code?: string; statusCode?: number };
+    let mapped: unknown = err;
+    if (raw.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({
+        error: {
+          code: 'VALIDATION',
+          message: `request body is larger than ${limits.payloadMaxBytes} bytes`,
+        },
+      });
+    }
+    if (raw.statusCode !== undefined && raw.statusCode >= 400 && raw.statusCode < 500) {
+      mapped = new AppError('VALIDATION', toError(err).message);
+    }
+    const { status, body, error } = errorBody(mapped);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 400 && request.method === 'POST' && request.routeOptions.url === '/v1/runs') {
+      // Bad input is kept for inspection: the refused submission becomes a dead letter.
+      const kept = await deps.engine.repos.deadLetters
+        .capture({
+          sourceQueue: 'api',
+          jobId: `submit.${request.id}`,
+          jobName: 'submit',
+          correlationId: request.id,
+          reason: error.message,
+          errorCode: error.code,
+          error: error.details,
+          attempts: 0,
+          payload: request.body ?? null,
+        })
+        .catch(() => undefined);
+      if (kept) body.error.details = { ...body.error.details, deadLetterId: kept.id };
+    }
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
+  );
+
+  healthRoutes(app, deps);
+  await app.register(async (v1) => {
+    if (deps.apiToken) v1.addHook('onRequest', bearerAuth(deps.apiToken));
+    runRoutes(v1, deps);
+    deadLetterRoutes(v1, deps);
+  });
+
+  if (deps.board) {
+    const { queues, password, writable } = deps.board;
+    const serverAdapter = new FastifyAdapter();
+    serverAdapter.setBasePath('/admin/queues');
+    createBullBoard({
+      queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: !writable })),
+      serverAdapter,
+    });
+    await app.register(async (board) => {
+      board.addHook('onRequest', basicAuth(password));
+      await board.register(serverAdapter.registerPlugin(), { prefix: '/admin/queues' });
+    });
+  }
+  return app;
+}

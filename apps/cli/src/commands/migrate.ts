@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from '@agentry/db';
+import { commonEnv, parseEnv, toCommonConfig } from '@agentry/schema';
+import { table } from '../render';
+
+async function withDatabase<T>(
+  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
+  const config = toCommonConfig(parseEnv(commonEnv, process.env));
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'pgdata'),
+    schema: config.databaseSchema,
+  });
+  try {
+    console.log(`database: ${database.describe}`);
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+export function migrateCommands(program: Command) {
+  const migrate = program
+    .command('migrate')
+    .description('database migrations (DATABASE_URL, or the embedded database)');
+  migrate
+    .command('up')
+    .description('apply every pending migration')
+    .action(() =>
+      withDatabase(async ({ db }) => {
+        const report = await migrateToLatest(db);
+        console.log(
+          report.length === 0
+            ? 'already up to date'
+            : table(report, ['name', 'direction', 'status']),
+        );
+      }),
+    );
+  migrate
+    .command('down')
+    .description(
+      'roll back one migration, or down to (excluding) --to NAME; --to zero drops everything',
+    )
+    .option('--to <name>', 'migration to stop at, or "zero"')
+    .action((opts: { to?: string }) =>
+      withDatabase(async ({ db }) => {
+        const report = await migrateDown(db, opts.to ? { to: opts.to } : {});
+        console.log(
+          report.length === 0
+            ? 'nothing to roll back'
+            : table(report, ['name', 'direction', 'status']),
+        );
+      }),
+    );
+  migrate.command('status').action(() =>
+    withDatabase(async ({ db }) => {
+      console.log(table(await migrationStatus(db), ['name', 'executedAt']));
+    }),
+  );
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { createApiClient } from './api-client';
+import { deadLetterCommands } from './commands/dead-letters';
+import { devCommand } from './commands/dev';
+import { migrateCommands } from './commands/migrate';
+import { runsCommands } from './commands/runs';
+import { submitCommand } from './commands/submit';
+
+/** The `agentry` command. Talks to the API at AGENTRY_API_URL with AGENTRY_API_TOKEN. */
+export function buildProgram(env: Record<string, string | undefined> = process.env): Command {
+  const program = new Command('agentry')
+    .description('queue-driven worker fleet for LLM-agent work')
+    .option('--api-url <url>', 'agentry API', env.AGENTRY_API_URL ?? 'http://127.0.0.1:8080')
+    .showHelpAfterError();
+  // The token comes from the environment only: a flag would show in the process list.
+  const api = () =>
+    createApiClient({
+      baseUrl: program.opts<{ apiUrl: string }>().apiUrl,
+      token: env.AGENTRY_API_TOKEN,
+    });
+  devCommand(program);
+  submitCommand(program, api);
+  runsCommands(program, api);
+  deadLetterCommands(program, api);
+  migrateCommands(program);
+  return program;
+}

@@ -1,0 +1,119 @@
+import { hostname } from 'node:os';
+import { sql } from 'kysely';
+import { metricsObserver, openFleetServices, type FleetServices } from '@agentry/engine';
+import { createHealthServer, RunMetrics } from '@agentry/observability';
+import { createWorkerRuntime } from '@agentry/queue';
+import { queueNames } from '@agentry/schema';
+import type { ExecutorConfig } from './config';
+import { handleCompensateJob } from './handle-compensate-job';
+import { enqueueCompensation, handleStepJob, type StepJobDeps } from './handle-step-job';
+import { builtinTools, createToolRegistry } from './tools';
+
+export interface ExecutorApp {
+  start(): Promise<void>;
+  /** Drain in-flight steps (up to the deadline, then cancel them), then close everything. Safe twice. */
+  close(options?: { deadlineMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Wire the executor: the one place that builds its dependencies. Pass `services` to share a
+ * database and producer with other apps in one process (`agentry dev`).
+ */
+export async function createExecutor(
+  config: ExecutorConfig,
+  options: { services?: FleetServices; health?: boolean } = {},
+): Promise<ExecutorApp> {
+  const services = options.services ?? (await openFleetServices(config, { component: 'executor' }));
+  const ownsServices = options.services === undefined;
+  const { log, registry, repos } = services;
+  try {
+    const runMetrics = new RunMetrics(registry);
+    const deps: StepJobDeps = {
+      ...services.engine,
+      tools: createToolRegistry(builtinTools({ http: config.http })),
+      observer: {
+        stepFinished: (e) => {
+          if (e.outcome !== 'retried')
+            runMetrics.observeStep({ tool: e.tool, outcome: e.outcome, durationMs: e.durationMs });
+        },
+      },
+    };
+    const runtime = createWorkerRuntime({
+      queue: queueNames.step,
+      connection: { url: config.redisUrl },
+      prefix: services.prefix,
+      concurrency: config.concurrency,
+      workerName: `executor@${hostname()}:${process.pid}`,
+      lockDurationMs: config.lockDurationMs,
+      maxStalledCount: config.maxStalledCount,
+      log,
+      observer: metricsObserver(registry),
+      deadLetters: repos.deadLetters,
+      handlers: {
+        step: (payload, ctx) => handleStepJob(deps, payload, ctx),
+        compensate: (payload, ctx) => handleCompensateJob(deps, payload, ctx),
+      },
+      hooks: {
+        // A step that failed for good without its handler recording it (its worker kept dying):
+        // fail the run here so it does not hang in `running`.
+        async onFailedForGood(failure) {
+          if (failure.kind !== 'step' || failure.payload === undefined) return;
+          const { runId, stepId, correlationId } = failure.payload;
+          const error = {
+            code: failure.errorCode,
+            message: failure.error.message,
+            retryable: false,
+          };
+          const { runFailed } = await repos.steps.failForGood(runId, stepId, error);
+          if (runFailed)
+            await enqueueCompensation(
+              deps,
+              runId,
+              correlationId,
+              `step ${stepId}: ${error.message}`,
+            );
+        },
+      },
+    });
+    const health =
+      options.health === false
+        ? undefined
+        : createHealthServer({
+            port: config.healthPort,
+            registry,
+            log,
+            checks: {
+              postgres: async () => {
+                await sql`select 1`.execute(services.database.db);
+              },
+              redis: () => runtime.ready(),
+            },
+          });
+
+    let closing: Promise<void> | undefined;
+    const close = (o: { deadlineMs?: number } = {}) =>
+      (closing ??= (async () => {
+        health?.setDraining();
+        await runtime.close({ deadlineMs: o.deadlineMs ?? config.shutdownDeadlineMs });
+        await health?.close();
+        if (ownsServices) await services.close();
+      })());
+
+    return {
+      async start() {
+        await health?.start();
+        await runtime.start();
+        log.info(
+          { concurrency: config.concurrency, tools: [...deps.tools.names()] },
+          'executor started',
+        );
+      },
+      close,
+      [Symbol.asyncDispose]: () => close(),
+    };
+  } catch (e) {
+    if (ownsServices) await services.close();
+    throw e;
+  }
+}

@@ -1,0 +1,46 @@
+import type { JobContext } from '@agentry/queue';
+import { toAppError, type JobPayload } from '@agentry/schema';
+import type { StepJobDeps } from './handle-step-job';
+
+/**
+ * Undo a failed or cancelled run's completed steps in reverse order. Each compensation is recorded
+ * as it finishes, so a retried job resumes where it stopped; a compensation that fails fails the
+ * job (retried, then dead-lettered for an operator).
+ */
+export async function handleCompensateJob(
+  deps: StepJobDeps,
+  payload: JobPayload<'compensate'>,
+  ctx: JobContext,
+): Promise<{ compensated: string[]; withoutCompensation: string[] }> {
+  const compensated: string[] = [];
+  const withoutCompensation: string[] = [];
+  for (const step of await deps.repos.steps.forCompensation(payload.runId)) {
+    const tool = deps.tools.get(step.tool);
+    if (!tool?.compensate) {
+      withoutCompensation.push(step.stepId);
+      continue;
+    }
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(step.timeoutMs)]);
+    try {
+      await tool.compensate(step.input as never, step.output as never, {
+        signal,
+        log: ctx.log.child({ stepId: step.stepId, tool: step.tool }),
+        runId: payload.runId,
+        stepId: step.stepId,
+        attempt: ctx.attempt,
+        idempotencyKey: `${payload.runId}.${step.stepId}.compensate`,
+      });
+      await deps.repos.steps.markCompensated(payload.runId, step.stepId, { ok: true });
+      compensated.push(step.stepId);
+    } catch (e) {
+      const error = toAppError(e);
+      await deps.repos.steps.markCompensated(payload.runId, step.stepId, {
+        ok: false,
+        error: error.toJSON(),
+      });
+      throw error;
+    }
+  }
+  ctx.log.info({ compensated, withoutCompensation, reason: payload.reason }, 'run compensated');
+  return { compensated, withoutCompensation };
+}

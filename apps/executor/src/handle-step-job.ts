@@ -1,0 +1,114 @@
+import { dispatchSteps, type EngineDeps } from '@agentry/engine';
+import type { JobContext } from '@agentry/queue';
+import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
+import type { ToolRegistry } from './tools';
+
+export interface StepObserver {
+  stepFinished(e: {
+    tool: string;
+    outcome: 'succeeded' | 'failed' | 'retried' | 'cancelled';
+    durationMs: number;
+  }): void;
+}
+
+export interface StepJobDeps extends EngineDeps {
+  tools: ToolRegistry;
+  observer?: StepObserver;
+  now?: () => number;
+}
+
+export type StepJobResult =
+  | { outcome: 'succeeded'; readySteps: string[]; runSucceeded: boolean }
+  | { outcome: 'skipped'; reason: string };
+
+/**
+ * Run one step: claim it in Postgres (a step that already succeeded is not run again), call its
+ * tool under the step's timeout and the job's signal, record the result, and enqueue the steps
+ * that became ready. A failure is recorded; on the last attempt (or a fatal error) the run fails
+ * and its completed steps are compensated. The error is rethrown for the worker runtime, which
+ * owns the retry decision at the BullMQ boundary.
+ */
+export async function handleStepJob(
+  deps: StepJobDeps,
+  payload: JobPayload<'step'>,
+  ctx: JobContext,
+): Promise<StepJobResult> {
+  const { runId, stepId, correlationId } = payload;
+  const now = deps.now ?? Date.now;
+  const claim = await deps.repos.steps.startAttempt(runId, stepId, {
+    attempt: ctx.attempt,
+    jobId: ctx.jobId,
+    worker: ctx.worker,
+  });
+  if (claim.kind === 'skip') {
+    ctx.log.info({ reason: claim.reason }, 'step skipped');
+    return { outcome: 'skipped', reason: claim.reason };
+  }
+  const { step, attemptId } = claim;
+  const log = ctx.log.child({ tool: step.tool });
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(step.timeoutMs)]);
+  const started = now();
+  try {
+    const output = await deps.tools.invoke(step.tool, step.input, {
+      signal,
+      log,
+      runId,
+      stepId,
+      attempt: ctx.attempt,
+      idempotencyKey: `${runId}.${stepId}`,
+    });
+    const done = await deps.repos.steps.complete(runId, stepId, attemptId, output ?? null);
+    deps.observer?.stepFinished({
+      tool: step.tool,
+      outcome: 'succeeded',
+      durationMs: now() - started,
+    });
+    await dispatchSteps(deps, runId, correlationId, done.readyStepIds);
+    if (done.runSucceeded) log.info({}, 'run succeeded');
+    return { outcome: 'succeeded', readySteps: done.readyStepIds, runSucceeded: done.runSucceeded };
+  } catch (e) {
+    const error = toAppError(e);
+    const durationMs = now() - started;
+    if (ctx.signal.aborted && error.code === 'CANCELLED') {
+      // The worker is shutting down: give the step back so the next worker runs it.
+      await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      deps.observer?.stepFinished({ tool: step.tool, outcome: 'cancelled', durationMs });
+      throw error;
+    }
+    const final = !error.retryable || ctx.isFinalAttempt;
+    log.warn(
+      { err: error, code: error.code, final },
+      final ? 'step failed for good' : 'step failed, will retry',
+    );
+    const { runFailed } = await deps.repos.steps.fail(runId, stepId, attemptId, error.toJSON(), {
+      final,
+    });
+    deps.observer?.stepFinished({
+      tool: step.tool,
+      outcome: final ? 'failed' : 'retried',
+      durationMs,
+    });
+    if (runFailed)
+      await enqueueCompensation(
+        deps,
+        runId,
+        correlationId,
+        `step ${stepId} failed: ${error.message}`,
+      );
+    throw error;
+  }
+}
+
+/** Queue the undo of a failed run's completed steps (idempotent per run). */
+export async function enqueueCompensation(
+  deps: EngineDeps,
+  runId: string,
+  correlationId: string,
+  reason: string,
+) {
+  await deps.producer.enqueue(
+    'compensate',
+    { runId, correlationId, reason: reason.slice(0, 2_000) },
+    { jobId: jobIds.compensate(runId) },
+  );
+}

@@ -1,0 +1,9 @@
+import { runProcess } from '@agentry/engine';
+import { loadExecutorConfig } from './config';
+import { createExecutor } from './container';
+
+await runProcess({
+  component: 'executor',
+  loadConfig: loadExecutorConfig,
+  create: (config) => createExecutor(config),
+});

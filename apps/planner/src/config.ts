@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import {
+  commonEnv,
+  env,
+  envInt,
+  envString,
+  parseEnv,
+  toCommonConfig,
+  type CommonConfig,
+} from '@agentry/schema';
+
+const plannerEnv = commonEnv.extend({
+  /** Plan jobs one planner process works on at once. */
+  AGENTRY_PLANNER_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
+  /** JSON file of extra intent templates, tried before the built-ins (see docs/templates.md). */
+  AGENTRY_PLANNER_TEMPLATES_FILE: envString(),
+  /** How often the reconciler looks for runs a crash left behind; 0 turns it off. */
+  AGENTRY_RECONCILE_INTERVAL_MS: envInt(30_000, { max: 3_600_000 }),
+  /** A run untouched for this long in `pending`/`running` is checked by the reconciler. */
+  AGENTRY_RECONCILE_AFTER_MS: env(z.coerce.number().int().min(1_000).default(60_000)),
+});
+
+export interface PlannerConfig extends CommonConfig {
+  concurrency: number;
+  templatesFile: string | undefined;
+  reconcileIntervalMs: number;
+  reconcileAfterMs: number;
+}
+
+/** Pure: parse the planner's environment. Throws a readable `AppError('VALIDATION')`. */
+export function loadPlannerConfig(source: Record<string, string | undefined>): PlannerConfig {
+  const e = parseEnv(plannerEnv, source);
+  return {
+    ...toCommonConfig(e),
+    concurrency: e.AGENTRY_PLANNER_CONCURRENCY,
+    templatesFile: e.AGENTRY_PLANNER_TEMPLATES_FILE,
+    reconcileIntervalMs: e.AGENTRY_RECONCILE_INTERVAL_MS,
+    reconcileAfterMs: e.AGENTRY_RECONCILE_AFTER_MS,
+  };
+}

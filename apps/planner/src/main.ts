@@ -1,0 +1,9 @@
+import { runProcess } from '@agentry/engine';
+import { loadPlannerConfig } from './config';
+import { createPlanner } from './container';
+
+await runProcess({
+  component: 'planner',
+  loadConfig: loadPlannerConfig,
+  create: (config) => createPlanner(config),
+});

@@ -1,0 +1,93 @@
+import { AppError, jobIds } from '@agentry/schema';
+import { dispatchSteps } from './dispatch-steps';
+import type { EngineDeps } from './engine-deps';
+
+export interface Decision {
+  runId: string;
+  actor: string;
+  reason?: string;
+}
+
+async function requireRun(deps: EngineDeps, runId: string) {
+  const run = await deps.repos.runs.get(runId);
+  if (!run) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
+  return run;
+}
+
+/** Release a run waiting in `awaiting_approval`: its root steps are enqueued. */
+export async function approveRun(deps: EngineDeps, decision: Decision) {
+  const run = await requireRun(deps, decision.runId);
+  const approved = await deps.repos.runs.approve(run.id);
+  if (!approved) {
+    throw new AppError('CONFLICT', `run ${run.id} is ${run.state}, not awaiting approval`, {
+      details: { state: run.state },
+    });
+  }
+  await deps.repos.audit.record({
+    actor: decision.actor,
+    action: 'run.approve',
+    targetType: 'run',
+    targetId: run.id,
+    details: { reason: decision.reason ?? null },
+  });
+  await dispatchSteps(deps, run.id, run.correlationId, approved.rootStepIds);
+  deps.log.info(
+    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
+    'run approved',
+  );
+  return { runId: run.id, state: 'running' as const };
+}
+
+/** Refuse a run waiting for approval. */
+export async function rejectRun(deps: EngineDeps, decision: Decision) {
+  const run = await requireRun(deps, decision.runId);
+  if (run.state !== 'awaiting_approval') {
+    throw new AppError('CONFLICT', `run ${run.id} is ${run.state}, not awaiting approval`, {
+      details: { state: run.state },
+    });
+  }
+  const rejected = await deps.repos.runs.reject(run.id, decision.reason ?? 'rejected');
+  if (!rejected) throw new AppError('CONFLICT', `run ${run.id} changed state meanwhile`);
+  await deps.repos.audit.record({
+    actor: decision.actor,
+    action: 'run.reject',
+    targetType: 'run',
+    targetId: run.id,
+    details: { reason: decision.reason ?? null },
+  });
+  return { runId: run.id, state: 'rejected' as const };
+}
+
+/**
+ * Cancel a run that has not finished. Steps not yet started are cancelled; a step in flight
+ * finishes but nothing after it starts; completed steps are compensated in reverse order.
+ */
+export async function cancelRun(deps: EngineDeps, decision: Decision) {
+  const run = await requireRun(deps, decision.runId);
+  const wasRunning = run.state === 'running';
+  const cancelled = await deps.repos.runs.cancel(run.id, decision.reason ?? 'cancelled');
+  if (!cancelled) {
+    throw new AppError('CONFLICT', `run ${run.id} is already ${run.state}`, {
+      details: { state: run.state },
+    });
+  }
+  await deps.repos.audit.record({
+    actor: decision.actor,
+    action: 'run.cancel',
+    targetType: 'run',
+    targetId: run.id,
+    details: { reason: decision.reason ?? null },
+  });
+  if (wasRunning) {
+    await deps.producer.enqueue(
+      'compensate',
+      {
+        runId: run.id,
+        correlationId: run.correlationId,
+        reason: `cancelled: ${decision.reason ?? 'no reason given'}`,
+      },
+      { jobId: jobIds.compensate(run.id) },
+    );
+  }
+  return { runId: run.id, state: 'cancelled' as const };
+}

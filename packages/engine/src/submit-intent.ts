@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, Intent, jobIds, type IntentInput, type RunState } from '@agentry/schema';
+import type { EngineDeps } from './engine-deps';
+
+export interface SubmitResult {
+  runId: string;
+  /** False when the idempotency key (or run id) named a run that already existed. */
+  created: boolean;
+  state: RunState;
+  correlationId: string;
+}
+
+/**
+ * Accept an intent: record the run in Postgres, then enqueue its plan job. Idempotent: the same
+ * run id or (tenant, idempotency key) returns the existing run, and the plan job's id is derived
+ * from the run id, so a retried submit never plans twice. Invalid input → `AppError('VALIDATION')`
+ * with the zod issues; Redis down → `AppError('UNAVAILABLE')` (the run stays `pending` and the
+ * reconciler enqueues it later).
+ */
+export async function submitIntent(
+  deps: EngineDeps,
+  input: IntentInput | unknown,
+  options: { runId?: string; correlationId?: string } = {},
+): Promise<SubmitResult> {
+  const parsed = Intent.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION', 'intent is invalid', {
+      details: { issues: parsed.error.issues },
+    });
+  }
+  const intent = parsed.data;
+  const id = options.runId ?? randomUUID();
+  const { run, created } = await deps.repos.runs.create({
+    id,
+    tenantId: intent.tenantId,
+    conversationId: intent.conversationId,
+    idempotencyKey: intent.idempotencyKey,
+    planJobId: jobIds.plan(id),
+    correlationId: options.correlationId ?? id,
+    dryRun: intent.dryRun,
+    intent,
+    budgetUsd: intent.budgetUsd,
+  });
+  if (run.state === 'pending') {
+    await deps.producer.enqueue(
+      'plan',
+      { intent: run.intent, runId: run.id, correlationId: run.correlationId },
+      { jobId: jobIds.plan(run.id) },
+    );
+  }
+  deps.log.info(
+    { runId: run.id, correlationId: run.correlationId, tenantId: run.tenantId, created },
+    'intent accepted',
+  );
+  return { runId: run.id, created, state: run.state, correlationId: run.correlationId };
+}

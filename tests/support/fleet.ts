@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { FleetProcess } from './fleet-process';
+
+export const redisUrl = process.env.AGENTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const databaseUrl =
+  process.env.AGENTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A throwaway fleet for one test file: its own Postgres schema (migrated) and Redis key prefix,
+ * and real planner, executor and API processes started on demand. `close()` stops them and
+ * removes every key and the schema.
+ */
+export class TestFleet {
+  readonly processes: FleetProcess[] = [];
+  apiUrl = '';
+
+  private constructor(
+    readonly database: TestDatabase,
+    readonly prefixBase: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async create(overrides: Record<string, string> = {}): Promise<TestFleet> {
+    const database = await createTestDatabase({ prefix: 't_e2e' });
+    const prefixBase = `t-e2e-${randomBytes(4).toString('hex')}`;
+    return new TestFleet(database, prefixBase, {
+      AGENTRY_ENV: 'test',
+      AGENTRY_REDIS_URL: redisUrl,
+      AGENTRY_QUEUE_PREFIX: prefixBase,
+      DATABASE_URL: databaseUrl,
+      AGENTRY_DB_SCHEMA: database.schema,
+      AGENTRY_HEALTH_PORT: '0',
+      AGENTRY_API_PORT: '0',
+      AGENTRY_RECONCILE_INTERVAL_MS: '0',
+      ...overrides,
+    });
+  }
+
+  /** The Redis key prefix the fleet uses (a Cluster hash tag). */
+  get prefix(): string {
+    return `{${this.prefixBase}}`;
+  }
+
+  start(app: FleetProcess['app'], env: Record<string, string> = {}): FleetProcess {
+    const p = new FleetProcess(app, { ...this.env, ...env });
+    this.processes.push(p);
+    return p;
+  }
+
+  /** Start planner, executor and API; resolve once all three are taking work. */
+  async startAll(): Promise<{ planner: FleetProcess; executor: FleetProcess; api: FleetProcess }> {
+    const planner = this.start('planner');
+    const executor = this.start('executor');
+    const api = this.start('api');
+    const [listening] = await Promise.all([
+      api.waitForLog((l) => l.msg === 'api listening'),
+      planner.waitForLog((l) => l.msg === 'planner started'),
+      executor.waitForLog((l) => l.msg === 'executor started'),
+    ]);
+    this.apiUrl = `http://127.0.0.1:${String(listening.port)}`;
+    return { planner, executor, api };
+  }
+
+  async http<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
+    const res = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: (text ? JSON.parse(text) : undefined) as T,
+      headers: res.headers,
+    };
+  }
+
+  /** Poll a run until `until(state)` holds; returns the run detail. */
+  async waitForRun(runId: string, until: (state: string) => boolean, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { status, body } = await this.http<RunDetail>('GET', `/v1/runs/${runId}`);
+      if (status === 200 && until(body.run.state)) return body;
+      if (Date.now() > deadline)
+        throw new Error(`run ${runId} is ${status === 200 ? body.run.state : status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** A raw BullMQ queue on the fleet's Redis, as a producer in any language would use it. */
+  rawQueue(name: string): Queue {
+    return new Queue(name, {
+      connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
+      prefix: this.prefix,
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop()));
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${this.prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await this.database.close();
+  }
+}
+
+export interface RunDetail {
+  run: {
+    id: string;
+    state: string;
+    error: { code: string; message: string } | null;
+    correlationId: string;
+  };
+  plan: { summary: string; producedBy: string; hash: string } | null;
+  steps: Array<{
+    stepId: string;
+    tool: string;
+    state: string;
+    attempts: number;
+    compensatedAt: string | null;
+    attemptHistory: Array<{ attempt: number; outcome: string }>;
+  }>;
+}
