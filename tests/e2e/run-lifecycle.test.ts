@@ -225,7 +225,14 @@ describe('run lifecycle (separate processes)', () => {
       '/readyz',
     );
     expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
-    const res = await fetch(`${fleet.apiUrl}/metrics`);
-    expect(await res.text()).toMatch(/process_cpu_user_seconds_total/);
+    let metrics = '';
+    for (let i = 0; i < 50 && !metrics.includes('agentry_queue_depth{'); i++) {
+      metrics = await (await fetch(`${fleet.apiUrl}/metrics`)).text();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(metrics).toMatch(/process_cpu_user_seconds_total/);
+    expect(metrics).toMatch(
+      /agentry_queue_depth\{[^}]*queue="agentry\.dlq"[^}]*state="waiting"[^}]*\} \d+/,
+    );
   });
 });

@@ -35,6 +35,7 @@ export class TestFleet {
       AGENTRY_HEALTH_PORT: '0',
       AGENTRY_API_PORT: '0',
       AGENTRY_RECONCILE_INTERVAL_MS: '0',
+      AGENTRY_QUEUE_DEPTH_INTERVAL_MS: '500',
       ...overrides,
     });
   }

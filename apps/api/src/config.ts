@@ -22,6 +22,8 @@ const apiEnv = commonEnv.extend({
   AGENTRY_BOARD_PASSWORD: envString(),
   /** Let Bull Board retry, promote and remove jobs. Read-only by default. */
   AGENTRY_BOARD_WRITABLE: envBool(false),
+  /** How often queue depth by state is read for `agentry_queue_depth`. */
+  AGENTRY_QUEUE_DEPTH_INTERVAL_MS: envInt(5_000, { min: 500, max: 300_000 }),
 });
 
 export interface ApiConfig extends CommonConfig {
@@ -29,6 +31,7 @@ export interface ApiConfig extends CommonConfig {
   host: string;
   apiToken: string | undefined;
   board: { password: string | undefined; writable: boolean };
+  queueDepthIntervalMs: number;
 }
 
 /** Pure: parse the API's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -46,5 +49,6 @@ export function loadApiConfig(source: Record<string, string | undefined>): ApiCo
     host: e.AGENTRY_API_HOST,
     apiToken: e.AGENTRY_API_TOKEN,
     board: { password: e.AGENTRY_BOARD_PASSWORD, writable: e.AGENTRY_BOARD_WRITABLE },
+    queueDepthIntervalMs: e.AGENTRY_QUEUE_DEPTH_INTERVAL_MS,
   };
 }

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import { openFleetServices, type FleetServices } from '@agentry/engine';
-import { createDeadLetterAdmin } from '@agentry/queue';
+import { QueueDepthMetrics } from '@agentry/observability';
+import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import type { ApiConfig } from './config';
 import { buildServer } from './server';
@@ -31,14 +31,7 @@ export async function createApi(
       registry: services.registry,
       log: services.log,
       apiToken: config.apiToken,
-      readiness: {
-        postgres: async () => {
-          await sql`select 1`.execute(services.database.db);
-        },
-        redis: async () => {
-          await services.producerConnection.ping();
-        },
-      },
+      readiness: services.readiness,
       board: config.board.password
         ? {
             password: config.board.password,
@@ -51,15 +44,27 @@ export async function createApi(
           }
         : undefined,
     });
+    // Queue depth by state, exported here so it is known even while no worker runs (scale from zero).
+    const depth = new QueueDepthMetrics(services.registry);
+    const collector = createQueueDepthCollector({
+      connection: services.producerConnection,
+      prefix: services.prefix,
+      queues: Object.values(queueNames),
+      intervalMs: config.queueDepthIntervalMs,
+      sink: (queue, counts, oldest) => depth.set(queue, counts, oldest),
+      log: services.log,
+    });
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        await collector.close();
         await server.close();
         if (ownsServices) await services.close();
       })());
     return {
       async start() {
         await server.listen({ port: config.port, host: config.host });
+        collector.start();
         const address = server.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         services.log.info(

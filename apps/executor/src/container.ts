@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { sql } from 'kysely';
 import { metricsObserver, openFleetServices, type FleetServices } from '@agentry/engine';
 import { createHealthServer, RunMetrics } from '@agentry/observability';
 import { createWorkerRuntime } from '@agentry/queue';
@@ -83,12 +82,7 @@ export async function createExecutor(
             port: config.healthPort,
             registry,
             log,
-            checks: {
-              postgres: async () => {
-                await sql`select 1`.execute(services.database.db);
-              },
-              redis: () => runtime.ready(),
-            },
+            checks: { ...services.readiness, worker: () => runtime.ready() },
           });
 
     let closing: Promise<void> | undefined;

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { sql } from 'kysely';
 import { metricsObserver, openFleetServices, reconcile, type FleetServices } from '@agentry/engine';
 import { builtinToolNames } from '@agentry/executor';
 import { createHealthServer } from '@agentry/observability';
@@ -64,12 +63,7 @@ export async function createPlanner(
             port: config.healthPort,
             registry,
             log,
-            checks: {
-              postgres: async () => {
-                await sql`select 1`.execute(services.database.db);
-              },
-              redis: () => runtime.ready(),
-            },
+            checks: { ...services.readiness, worker: () => runtime.ready() },
           });
 
     let reconcileTimer: NodeJS.Timeout | undefined;

@@ -10,7 +10,9 @@ import {
   type Producer,
 } from '@agentry/queue';
 import type { CommonConfig } from '@agentry/schema';
+import type { ReadinessCheck } from '@agentry/observability';
 import type { EngineDeps } from './engine-deps';
+import { fleetReadiness } from './fleet-readiness';
 import { ResourceStack } from './resource-stack';
 
 /**
@@ -30,6 +32,8 @@ export interface FleetServices {
   producer: Producer;
   /** The run-lifecycle operations' dependencies. */
   engine: EngineDeps;
+  /** Readiness checks of the shared dependencies (Postgres, Redis and its settings). */
+  readiness: Record<string, ReadinessCheck>;
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
@@ -67,6 +71,18 @@ export async function openFleetServices(
       (p) => p.close(),
     );
     const repos = createRepositories(database.db);
+    const readiness = fleetReadiness({
+      db: database.db,
+      redis: producerConnection,
+      production: config.env === 'production',
+      log,
+    });
+    // Self-check at start-up: warn now rather than at the first probe. Redis may not be up yet;
+    // that is readiness's business, not a reason to refuse to start.
+    await connected(producerConnection, 2_000);
+    await Promise.resolve()
+      .then(() => readiness.redis?.(AbortSignal.timeout(2_000)))
+      .catch(() => undefined);
     log.info(
       { database: database.describe, redis: redactUrl(config.redisUrl), prefix },
       'fleet services open',
@@ -81,10 +97,25 @@ export async function openFleetServices(
       producerConnection,
       producer,
       engine: { repos, producer, log },
+      readiness,
       close: (o) => stack.close(o),
     };
   } catch (e) {
     await stack.close();
     throw e;
   }
+}
+
+/** Resolve once the connection is ready, or after `timeoutMs` (producers fail fast until then). */
+function connected(connection: Redis, timeoutMs: number): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      connection.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    connection.once('ready', done);
+  });
 }

@@ -7,3 +7,4 @@ export * from './fleet-services';
 export * from './resource-stack';
 export * from './metrics-observer';
 export * from './run-process';
+export * from './fleet-readiness';
