@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { appBuild } from '../../tsup.base';
 
-export default defineConfig(appBuild);
+// Bull Board reads its UI files from inside its packages, so they stay external.
+export default defineConfig(appBuild(['@bull-board/api', '@bull-board/fastify']));

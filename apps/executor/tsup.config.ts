@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { appBuild } from '../../tsup.base';
 
-export default defineConfig(appBuild);
+export default defineConfig(appBuild());

@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError, toError } from '@agentry/schema';
 import type { DB } from './db';
@@ -118,6 +116,11 @@ function openPostgres(url: string, options: DatabaseOptions): Opened {
 async function openPglite(options: DatabaseOptions): Promise<Opened> {
   const dataDir = options.dataDir ?? '.agentry/pgdata';
   await mkdir(dataDir, { recursive: true });
+  // Loaded only when used: a Postgres deployment never loads the embedded engine (and its wasm).
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
   const client = await PGlite.create({ dataDir });
   return { dialect: new PGliteDialect(client), kind: 'pglite', describe: `pglite ${dataDir}` };
 }
