@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -34,6 +39,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && safeId.test(given) ? given : randomUUID();
     },
   });
+
+  // Bodies the JSON parser refused, by request: a refused submission is kept with what was sent.
+  const unparsed = new WeakMap<FastifyRequest, string>();
 
   app.addHook('onSend', async (request, reply) => {
     void reply.header(correlationHeader, request.id);
@@ -76,9 +84,11 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
           correlationId: request.id,
           reason: error.message,
           errorCode: error.code,
-          error: error.details,
+          // The AppError itself, so the record keeps its code, message and issues (its toJSON);
+          // `error.details` alone was serialised as an error without them.
+          error,
           attempts: 0,
-          payload: request.body ?? null,
+          payload: request.body ?? unparsed.get(request) ?? null,
         })
         .catch(() => undefined);
       if (kept) body.error.details = { ...body.error.details, deadLetterId: kept.id };
@@ -94,6 +104,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   healthRoutes(app, deps);
   await app.register(async (v1) => {
     if (deps.apiToken) v1.addHook('onRequest', bearerAuth(deps.apiToken));
+    keepUnparsedBodies(v1, unparsed);
     runRoutes(v1, deps);
     deadLetterRoutes(v1, deps);
   });
@@ -112,4 +123,29 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * Body parsing of the /v1 routes, so that bad input is refused with issues and kept (never
+ * dropped by the parser): malformed JSON becomes a VALIDATION error with an `invalid_json` issue
+ * and its text is remembered in `unparsed`; any other content type reaches the route as text,
+ * where the intent schema refuses it (Fastify would answer 415 and keep nothing).
+ */
+function keepUnparsedBodies(v1: FastifyInstance, unparsed: WeakMap<FastifyRequest, string>) {
+  const parseJson = v1.getDefaultJsonParser('error', 'error');
+  v1.removeContentTypeParser('application/json');
+  v1.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    // The default parser is synchronous (it calls `done`); `void` only satisfies its union type.
+    void parseJson(request, text, (err, value) => {
+      if (!err) return done(null, value);
+      unparsed.set(request, text);
+      done(
+        new AppError('VALIDATION', 'request body is not valid JSON', {
+          details: { issues: [{ code: 'invalid_json', path: [], message: err.message }] },
+        }),
+      );
+    });
+  });
+  v1.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 }

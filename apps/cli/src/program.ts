@@ -20,8 +20,8 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
     });
   devCommand(program);
   submitCommand(program, api);
-  runsCommands(program, api);
+  runsCommands(program, api, env);
   deadLetterCommands(program, api);
-  migrateCommands(program);
+  migrateCommands(program, env);
   return program;
 }

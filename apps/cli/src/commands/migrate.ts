@@ -5,9 +5,10 @@ import { commonEnv, parseEnv, toCommonConfig } from '@agentry/schema';
 import { table } from '../render';
 
 async function withDatabase<T>(
+  env: Record<string, string | undefined>,
   fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
-  const config = toCommonConfig(parseEnv(commonEnv, process.env));
+  const config = toCommonConfig(parseEnv(commonEnv, env));
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: join(config.dataDir, 'pgdata'),
@@ -21,7 +22,9 @@ async function withDatabase<T>(
   }
 }
 
-export function migrateCommands(program: Command) {
+/** `env`: the environment `buildProgram` was given (DATABASE_URL, AGENTRY_DB_SCHEMA, …), not
+ * `process.env` behind its back. */
+export function migrateCommands(program: Command, env: Record<string, string | undefined>) {
   const migrate = program
     .command('migrate')
     .description('database migrations (DATABASE_URL, or the embedded database)');
@@ -29,7 +32,7 @@ export function migrateCommands(program: Command) {
     .command('up')
     .description('apply every pending migration')
     .action(() =>
-      withDatabase(async ({ db }) => {
+      withDatabase(env, async ({ db }) => {
         const report = await migrateToLatest(db);
         console.log(
           report.length === 0
@@ -45,7 +48,7 @@ export function migrateCommands(program: Command) {
     )
     .option('--to <name>', 'migration to stop at, or "zero"')
     .action((opts: { to?: string }) =>
-      withDatabase(async ({ db }) => {
+      withDatabase(env, async ({ db }) => {
         const report = await migrateDown(db, opts.to ? { to: opts.to } : {});
         console.log(
           report.length === 0
@@ -55,7 +58,7 @@ export function migrateCommands(program: Command) {
       }),
     );
   migrate.command('status').action(() =>
-    withDatabase(async ({ db }) => {
+    withDatabase(env, async ({ db }) => {
       console.log(table(await migrationStatus(db), ['name', 'executedAt']));
     }),
   );

@@ -3,7 +3,11 @@ import type { ApiClient } from '../api-client';
 import { renderRun, table, type RunView } from '../render';
 import { watchRun } from './watch-run';
 
-export function runsCommands(program: Command, api: () => ApiClient) {
+export function runsCommands(
+  program: Command,
+  api: () => ApiClient,
+  env: Record<string, string | undefined>,
+) {
   const runs = program.command('runs').description('list and inspect runs');
   runs
     .command('list')
@@ -40,7 +44,7 @@ export function runsCommands(program: Command, api: () => ApiClient) {
       .description(`${verb} a run`)
       .argument('<runId>')
       .option('-r, --reason <text>', 'why (recorded in the audit log)')
-      .option('--actor <name>', 'who decides', process.env.USER ?? 'cli')
+      .option('--actor <name>', 'who decides', env.USER ?? 'cli')
       .action(async (runId: string, opts: { reason?: string; actor: string }) => {
         const result = await api().post<{ state: string }>(`/v1/runs/${runId}/${verb}`, {
           actor: opts.actor,
