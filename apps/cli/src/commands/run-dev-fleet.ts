@@ -1,0 +1,74 @@
+import { loadApiConfig, createApi } from '@agentry/api';
+import { migrateToLatest } from '@agentry/db';
+import { openFleetServices, ResourceStack, submitIntent } from '@agentry/engine';
+import { createExecutor, loadExecutorConfig } from '@agentry/executor';
+import { createLogger } from '@agentry/observability';
+import { createPlanner, loadPlannerConfig } from '@agentry/planner';
+import { installShutdown } from '@agentry/queue';
+import { createApiClient } from '../api-client';
+import { ensureLocalRedis } from '../local-redis';
+import { watchRun } from './watch-run';
+
+const demoIntent = 'deploy build 812 to staging and post the result to #ops';
+
+/**
+ * The whole fleet in one process: planner, executor and API sharing one database and Redis.
+ * Loaded only by `agentry dev`, so the other commands start without it.
+ */
+export async function runDevFleet(opts: { demo?: boolean }): Promise<void> {
+  const env = { AGENTRY_HEALTH_PORT: '0', ...process.env };
+  const plannerConfig = loadPlannerConfig(env);
+  const executorConfig = loadExecutorConfig(env);
+  const apiConfig = loadApiConfig(env);
+  const log = createLogger({ component: 'dev', level: plannerConfig.logLevel });
+  const stack = new ResourceStack(log);
+
+  const stopRedis = await ensureLocalRedis(plannerConfig.redisUrl);
+  if (stopRedis) {
+    log.info({ redis: plannerConfig.redisUrl }, 'started a local redis-server for this session');
+    stack.push('local redis', stopRedis, (stop) => stop());
+  }
+  const services = stack.push(
+    'services',
+    await openFleetServices(plannerConfig, { component: 'dev', log }),
+    (s) => s.close(),
+  );
+  const applied = await migrateToLatest(services.database.db);
+  if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'database migrated');
+
+  const executor = stack.push(
+    'executor',
+    await createExecutor(executorConfig, { services, health: false }),
+    (a) => a.close({ deadlineMs: executorConfig.shutdownDeadlineMs }),
+  );
+  const planner = stack.push(
+    'planner',
+    await createPlanner(plannerConfig, { services, health: false }),
+    (a) => a.close({ deadlineMs: plannerConfig.shutdownDeadlineMs }),
+  );
+  const api = stack.push('api', await createApi(apiConfig, { services }), (a) => a.close());
+  installShutdown(
+    {
+      close: ({ deadlineMs }: { deadlineMs: number }) =>
+        stack.close({ deadlineMs: deadlineMs + 5_000 }),
+    },
+    { deadlineMs: plannerConfig.shutdownDeadlineMs, log },
+  );
+  await executor.start();
+  await planner.start();
+  const { port } = await api.start();
+  const apiUrl = `http://${apiConfig.host}:${port}`;
+  console.log(`\nagentry is running: API ${apiUrl}  (Ctrl-C to stop)\n`);
+
+  if (opts.demo) {
+    console.log(`demo: submitting "${demoIntent}"`);
+    const { runId } = await submitIntent(services.engine, {
+      text: demoIntent,
+      tenantId: 'demo',
+    });
+    await watchRun(createApiClient({ baseUrl: apiUrl, token: apiConfig.apiToken }), runId);
+    console.log(
+      `\ntry: npx pnpm agentry submit --watch "echo 3 steps"   (the fleet keeps running)\n`,
+    );
+  }
+}
