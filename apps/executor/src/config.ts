@@ -1,5 +1,4 @@
 import {
-  AppError,
   commonEnv,
   envBool,
   envInt,
@@ -9,18 +8,29 @@ import {
   type CommonConfig,
 } from '@agentry/schema';
 
-const executorEnv = commonEnv.extend({
-  /** Step jobs one executor process works on at once. */
-  AGENTRY_EXECUTOR_CONCURRENCY: envInt(16, { min: 1, max: 1024 }),
-  /** Hosts http.request and webhook.notify may call (when set, no others); an exact name may also be private. */
-  AGENTRY_HTTP_ALLOW_HOSTS: envList(),
-  /** Let tools reach private, loopback and link-local addresses. Never in production. */
-  AGENTRY_HTTP_ALLOW_PRIVATE: envBool(false),
-  /** A step job whose worker stops renewing its lock for this long is handed to another worker. */
-  AGENTRY_EXECUTOR_LOCK_MS: envInt(30_000, { min: 1_000, max: 600_000 }),
-  /** Times a step may be found stalled (its worker died) before it is dead-lettered. */
-  AGENTRY_EXECUTOR_MAX_STALLED: envInt(2, { min: 0, max: 10 }),
-});
+const executorEnv = commonEnv
+  .extend({
+    /** Step jobs one executor process works on at once. */
+    AGENTRY_EXECUTOR_CONCURRENCY: envInt(16, { min: 1, max: 1024 }),
+    /** Hosts http.request and webhook.notify may call (when set, no others); an exact name may also be private. */
+    AGENTRY_HTTP_ALLOW_HOSTS: envList(),
+    /** Let tools reach private, loopback and link-local addresses. Never in production. */
+    AGENTRY_HTTP_ALLOW_PRIVATE: envBool(false),
+    /** A step job whose worker stops renewing its lock for this long is handed to another worker. */
+    AGENTRY_EXECUTOR_LOCK_MS: envInt(30_000, { min: 1_000, max: 600_000 }),
+    /** Times a step may be found stalled (its worker died) before it is dead-lettered. */
+    AGENTRY_EXECUTOR_MAX_STALLED: envInt(2, { min: 0, max: 10 }),
+  })
+  .superRefine((e, ctx) => {
+    // A refinement rather than a check after parsing, so it is listed with every other problem.
+    if (e.AGENTRY_ENV === 'production' && e.AGENTRY_HTTP_ALLOW_PRIVATE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENTRY_HTTP_ALLOW_PRIVATE'],
+        message: 'true is refused when AGENTRY_ENV=production',
+      });
+    }
+  });
 
 export interface ExecutorConfig extends CommonConfig {
   concurrency: number;
@@ -32,12 +42,6 @@ export interface ExecutorConfig extends CommonConfig {
 /** Pure: parse the executor's environment. Throws a readable `AppError('VALIDATION')`. */
 export function loadExecutorConfig(source: Record<string, string | undefined>): ExecutorConfig {
   const e = parseEnv(executorEnv, source);
-  if (e.AGENTRY_ENV === 'production' && e.AGENTRY_HTTP_ALLOW_PRIVATE) {
-    throw new AppError(
-      'VALIDATION',
-      'invalid configuration: AGENTRY_HTTP_ALLOW_PRIVATE=true is refused when AGENTRY_ENV=production',
-    );
-  }
   return {
     ...toCommonConfig(e),
     concurrency: e.AGENTRY_EXECUTOR_CONCURRENCY,

@@ -6,7 +6,7 @@ import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
 import { enqueueCompensation, handleStepJob, type StepJobDeps } from './handle-step-job';
-import { builtinTools, createToolRegistry } from './tools';
+import { builtinTools, createToolRegistry, type ToolDefinition } from './tools';
 
 export interface ExecutorApp {
   start(): Promise<void>;
@@ -21,7 +21,16 @@ export interface ExecutorApp {
  */
 export async function createExecutor(
   config: ExecutorConfig,
-  options: { services?: FleetServices; health?: boolean } = {},
+  options: {
+    services?: FleetServices;
+    health?: boolean;
+    /**
+     * The tools this executor offers, e.g. the built-ins plus an application's own. Plans are
+     * validated against the planner's list of tools, so add them there too.
+     * @default builtinTools({ http: config.http })
+     */
+    tools?: readonly ToolDefinition[];
+  } = {},
 ): Promise<ExecutorApp> {
   const services = options.services ?? (await openFleetServices(config, { component: 'executor' }));
   const ownsServices = options.services === undefined;
@@ -30,7 +39,7 @@ export async function createExecutor(
     const runMetrics = new RunMetrics(registry);
     const deps: StepJobDeps = {
       ...services.engine,
-      tools: createToolRegistry(builtinTools({ http: config.http })),
+      tools: createToolRegistry(options.tools ?? builtinTools({ http: config.http })),
       observer: {
         stepFinished: (e) => {
           if (e.outcome !== 'retried')

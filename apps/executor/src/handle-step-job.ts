@@ -65,6 +65,22 @@ export async function handleStepJob(
     });
     await dispatchSteps(deps, runId, correlationId, done.readyStepIds);
     if (done.runSucceeded) log.info({}, 'run succeeded');
+    else if (!done.alreadyDone && done.readyStepIds.length === 0) {
+      // This step was in flight while a sibling failed the run: it is recorded as succeeded, but
+      // the run's compensate job may already have run (or found nothing to undo) without it, and
+      // its id would make a second enqueue a no-op. Queue a compensation of its own.
+      const run = await deps.repos.runs.get(runId);
+      if (run?.state === 'failed') {
+        log.warn({}, 'step finished after its run failed; compensating it');
+        await enqueueCompensation(
+          deps,
+          runId,
+          correlationId,
+          `step ${stepId} finished after the run failed`,
+          `${jobIds.compensate(runId)}.${stepId}`,
+        );
+      }
+    }
     return { outcome: 'succeeded', readySteps: done.readyStepIds, runSucceeded: done.runSucceeded };
   } catch (e) {
     const error = toAppError(e);
@@ -99,16 +115,23 @@ export async function handleStepJob(
   }
 }
 
-/** Queue the undo of a failed run's completed steps (idempotent per run). */
+/**
+ * Queue the undo of a failed run's completed steps (idempotent per `jobId`, by default one per
+ * run). Nothing is enqueued when no step is waiting for compensation. Returns whether a job was
+ * enqueued (or already existed).
+ */
 export async function enqueueCompensation(
   deps: EngineDeps,
   runId: string,
   correlationId: string,
   reason: string,
-) {
+  jobId = jobIds.compensate(runId),
+): Promise<boolean> {
+  if ((await deps.repos.steps.forCompensation(runId)).length === 0) return false;
   await deps.producer.enqueue(
     'compensate',
     { runId, correlationId, reason: reason.slice(0, 2_000) },
-    { jobId: jobIds.compensate(runId) },
+    { jobId },
   );
+  return true;
 }

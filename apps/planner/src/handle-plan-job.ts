@@ -38,6 +38,9 @@ export async function handlePlanJob(
 ): Promise<PlanJobResult> {
   const runId = runIdForPlanJob(ctx.jobId, payload.runId);
   const correlationId = payload.correlationId ?? runId;
+  // A raw plan job may carry no correlation id (the job runner binds only what the payload has):
+  // bind the derived one, so every line of the run carries it.
+  const log = payload.correlationId === undefined ? ctx.log.child({ correlationId }) : ctx.log;
   const { intent } = payload;
   const { run } = await deps.repos.runs.create({
     id: runId,
@@ -51,7 +54,7 @@ export async function handlePlanJob(
     budgetUsd: intent.budgetUsd,
   });
   if (run.id !== runId) {
-    ctx.log.info({ existingRunId: run.id }, 'idempotency key already used: nothing to plan');
+    log.info({ existingRunId: run.id }, 'idempotency key already used: nothing to plan');
     return { runId, outcome: 'duplicate', of: run.id };
   }
   if (run.state !== 'pending') {
@@ -84,7 +87,7 @@ export async function handlePlanJob(
     next,
   );
   await dispatchSteps(deps, run.id, run.correlationId, saved.rootStepIds);
-  ctx.log.info(
+  log.info(
     {
       runId,
       producedBy: validated.plan.producedBy,

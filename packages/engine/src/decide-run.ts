@@ -55,6 +55,10 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
     targetId: run.id,
     details: { reason: decision.reason ?? null },
   });
+  deps.log.info(
+    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
+    'run rejected',
+  );
   return { runId: run.id, state: 'rejected' as const };
 }
 
@@ -64,7 +68,6 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
  */
 export async function cancelRun(deps: EngineDeps, decision: Decision) {
   const run = await requireRun(deps, decision.runId);
-  const wasRunning = run.state === 'running';
   const cancelled = await deps.repos.runs.cancel(run.id, decision.reason ?? 'cancelled');
   if (!cancelled) {
     throw new AppError('CONFLICT', `run ${run.id} is already ${run.state}`, {
@@ -78,7 +81,15 @@ export async function cancelRun(deps: EngineDeps, decision: Decision) {
     targetId: run.id,
     details: { reason: decision.reason ?? null },
   });
-  if (wasRunning) {
+  deps.log.info(
+    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
+    'run cancelled',
+  );
+  // Decide on what the cancel actually left behind, not on the state read before it: a run read
+  // as `awaiting_approval` may have been approved (and a step completed) meanwhile, and a running
+  // run whose steps had not completed has nothing to undo (no empty compensate job).
+  const toUndo = await deps.repos.steps.forCompensation(run.id);
+  if (toUndo.length > 0) {
     await deps.producer.enqueue(
       'compensate',
       {

@@ -20,24 +20,30 @@ export async function reconcile(
   const olderThan = new Date(now.getTime() - options.olderThanMs);
   const limit = options.limit ?? 200;
   const report: ReconcileReport = { planJobsEnqueued: 0, stepsDispatched: 0 };
+  // Which runs were repaired, so an operator can follow them by id.
+  const repaired: Array<{ runId: string; correlationId: string }> = [];
   for (const run of await deps.repos.runs.stale({ states: ['pending'], olderThan, limit })) {
     const { created } = await deps.producer.enqueue(
       'plan',
       { intent: run.intent, runId: run.id, correlationId: run.correlationId },
       { jobId: jobIds.plan(run.id) },
     );
-    if (created) report.planJobsEnqueued += 1;
+    if (created) {
+      report.planJobsEnqueued += 1;
+      repaired.push({ runId: run.id, correlationId: run.correlationId });
+    }
   }
   for (const run of await deps.repos.runs.stale({ states: ['running'], olderThan, limit })) {
     const queued = await deps.repos.steps.queued(run.id);
-    report.stepsDispatched += await dispatchSteps(
+    const dispatched = await dispatchSteps(
       deps,
       run.id,
       run.correlationId,
       queued.map((s) => s.stepId),
     );
+    report.stepsDispatched += dispatched;
+    if (dispatched > 0) repaired.push({ runId: run.id, correlationId: run.correlationId });
   }
-  if (report.planJobsEnqueued + report.stepsDispatched > 0)
-    deps.log.warn({ ...report }, 'reconciler repaired runs');
+  if (repaired.length > 0) deps.log.warn({ ...report, runs: repaired }, 'reconciler repaired runs');
   return report;
 }

@@ -1,0 +1,100 @@
+import { jobIds } from '@agentry/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExecutor, type ExecutorApp } from '../src';
+import {
+  deadLettersOnce,
+  executorConfig,
+  openTestFleet,
+  recordingTool,
+  runReaches,
+  startRun,
+  testTools,
+  waitFor,
+  type TestFleet,
+} from './support';
+
+let fleet: TestFleet;
+let executor: ExecutorApp;
+const rec = recordingTool();
+beforeAll(async () => {
+  fleet = await openTestFleet('exec-retry');
+  executor = await createExecutor(executorConfig(fleet), {
+    services: fleet.services,
+    health: false,
+    tools: testTools(rec),
+  });
+  await executor.start();
+});
+afterAll(async () => {
+  await executor.close({ deadlineMs: 2_000 });
+  await fleet.close();
+});
+
+describe('executor: retryable failures', () => {
+  it('retries a transient failure with backoff, dead-letters it after maxAttempts, fails the run and compensates in reverse', async () => {
+    const { runId, correlationId } = await startRun(fleet, [
+      { id: 'a', tool: 'rec' },
+      { id: 'b', tool: 'rec', dependsOn: ['a'] },
+      { id: 'c', tool: 'echo', dependsOn: ['b'], input: { fail: 'transient' }, maxAttempts: 3 },
+      { id: 'd', tool: 'rec', dependsOn: ['c'] },
+    ]);
+    const detail = await runReaches(fleet, runId, 'failed', 15_000);
+    expect(detail.run.error).toMatchObject({
+      code: 'TRANSIENT',
+      message: 'echo: rehearsed transient failure',
+    });
+    const c = detail.steps.find((s) => s.stepId === 'c');
+    expect(c).toMatchObject({ state: 'failed', attempts: 3 });
+    const tries = c?.attemptHistory ?? [];
+    expect(tries.map((a) => [a.attempt, a.outcome, a.error?.code])).toEqual([
+      [1, 'failed', 'TRANSIENT'],
+      [2, 'failed', 'TRANSIENT'],
+      [3, 'failed', 'TRANSIENT'],
+    ]);
+    // Exponential backoff from the catalog (1 s, then 2 s), with some slack for scheduling.
+    const gap = (i: number) =>
+      (tries[i]?.startedAt.getTime() ?? 0) - (tries[i - 1]?.startedAt.getTime() ?? 0);
+    expect(gap(1)).toBeGreaterThanOrEqual(900);
+    expect(gap(2)).toBeGreaterThanOrEqual(1_800);
+    expect(detail.steps.find((s) => s.stepId === 'd')?.state).toBe('cancelled');
+
+    const [letter] = await deadLettersOnce(fleet, runId);
+    expect(letter).toMatchObject({
+      jobId: jobIds.step(runId, 'c'),
+      stepId: 'c',
+      correlationId,
+      errorCode: 'TRANSIENT',
+      attempts: 3,
+      reason: 'echo: rehearsed transient failure',
+    });
+
+    await waitFor(() => rec.compensations.length === 2, 5_000, 'compensations');
+    expect(rec.compensations).toEqual(['b', 'a']);
+    const after = await fleet.repos.runs.detail(runId);
+    const [a, b] = [after?.steps[0], after?.steps[1]];
+    expect([a?.state, b?.state]).toEqual(['compensated', 'compensated']);
+    expect(b?.compensatedAt?.getTime()).toBeLessThanOrEqual(a?.compensatedAt?.getTime() ?? 0);
+  });
+
+  it("honours the step's own timeoutMs: TIMEOUT quickly, retried per maxAttempts", async () => {
+    const started = Date.now();
+    const { runId } = await startRun(fleet, [
+      { id: 'slow', tool: 'wait', input: { ms: 5_000 }, timeoutMs: 300, maxAttempts: 2 },
+    ]);
+    const detail = await runReaches(fleet, runId, 'failed', 8_000);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const [slow] = detail.steps;
+    expect(slow?.attemptHistory.map((a) => [a.attempt, a.outcome, a.error?.code])).toEqual([
+      [1, 'failed', 'TIMEOUT'],
+      [2, 'failed', 'TIMEOUT'],
+    ]);
+    for (const a of slow?.attemptHistory ?? []) expect(a.durationMs).toBeLessThan(1_500);
+    expect(await deadLettersOnce(fleet, runId)).toEqual([
+      expect.objectContaining({ errorCode: 'TIMEOUT', attempts: 2 }),
+    ]);
+    // Nothing had succeeded, so nothing is queued for compensation.
+    expect(
+      (await fleet.queue('agentry.step').getJob(jobIds.compensate(runId)))?.id,
+    ).toBeUndefined();
+  });
+});

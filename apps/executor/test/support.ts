@@ -1,0 +1,145 @@
+import { dispatchSteps } from '@agentry/engine';
+import { seedPlannedRun, waitFor, type TestFleet } from '@agentry/engine/testing';
+import type { JobContext } from '@agentry/queue';
+import { AppError, type RunState, type StepInput } from '@agentry/schema';
+import { z } from 'zod';
+import { builtinTools, createToolRegistry, defineTool, loadExecutorConfig } from '../src';
+import type { StepJobDeps } from '../src';
+
+export { openTestFleet, waitFor, type TestFleet } from '@agentry/engine/testing';
+
+/** Executor settings for tests: short locks, one stall allowed. */
+export function executorConfig(fleet: TestFleet, env: Record<string, string> = {}) {
+  return loadExecutorConfig({
+    ...fleet.env,
+    AGENTRY_EXECUTOR_CONCURRENCY: '4',
+    AGENTRY_EXECUTOR_LOCK_MS: '1000',
+    AGENTRY_EXECUTOR_MAX_STALLED: '1',
+    ...env,
+  });
+}
+
+export interface ToolCall {
+  stepId: string;
+  attempt: number;
+  startedAt: number;
+  finishedAt?: number;
+}
+
+/**
+ * `rec`: a test tool that records every call and every compensation, in order. Input `ms`
+ * makes it take that long (honouring the signal); `fail` makes it throw like `echo`.
+ */
+export function recordingTool() {
+  const calls: ToolCall[] = [];
+  const compensations: string[] = [];
+  const tool = defineTool({
+    name: 'rec',
+    description: 'Records its calls (tests only).',
+    input: z.strictObject({
+      ms: z.number().int().min(0).default(0),
+      fail: z.enum(['transient', 'fatal']).optional(),
+    }),
+    output: z.object({ stepId: z.string() }),
+    risk: 'low',
+    async run(input, ctx) {
+      const call: ToolCall = { stepId: ctx.stepId, attempt: ctx.attempt, startedAt: Date.now() };
+      calls.push(call);
+      if (input.ms > 0) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, input.ms);
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(ctx.signal.reason as Error);
+          });
+        });
+      }
+      call.finishedAt = Date.now();
+      if (input.fail === 'transient') throw new AppError('TRANSIENT', 'rec: transient');
+      if (input.fail === 'fatal')
+        throw new AppError('TOOL_FAILED', 'rec: fatal', { retryable: false });
+      return { stepId: ctx.stepId };
+    },
+    async compensate(_input, _output, ctx) {
+      compensations.push(ctx.stepId);
+    },
+  });
+  return {
+    tool,
+    calls,
+    compensations,
+    ranOf: (id: string) => calls.filter((c) => c.stepId === id),
+  };
+}
+
+/** The built-in tools plus `rec`, for `createExecutor({ tools })` and direct handler calls. */
+export function testTools(rec: ReturnType<typeof recordingTool>) {
+  return [...builtinTools({ http: {} }), rec.tool];
+}
+
+/** Step handler deps over a test fleet with the given tools. */
+export function stepJobDeps(fleet: TestFleet, tools: ReturnType<typeof testTools>): StepJobDeps {
+  return { ...fleet.services.engine, tools: createToolRegistry(tools) };
+}
+
+/** A job context like the worker runtime builds, for calling a handler directly. */
+export function jobCtx(fleet: TestFleet, jobId: string, attempt = 1, maxAttempts = 3): JobContext {
+  return {
+    jobId,
+    queue: 'agentry.step',
+    name: 'step',
+    attempt,
+    maxAttempts,
+    isFinalAttempt: attempt >= maxAttempts,
+    signal: new AbortController().signal,
+    log: fleet.services.log.child({ jobId }),
+    worker: 'test-worker',
+  };
+}
+
+/** Store a plan as the planner does and enqueue its roots. */
+export async function startRun(fleet: TestFleet, steps: StepInput[]) {
+  const seeded = await seedPlannedRun(fleet.repos, steps);
+  await dispatchSteps(
+    fleet.services.engine,
+    seeded.runId,
+    seeded.correlationId,
+    seeded.rootStepIds,
+  );
+  return seeded;
+}
+
+/** Wait until the run reaches `state`; its detail. */
+export async function runReaches(
+  fleet: TestFleet,
+  runId: string,
+  state: RunState,
+  timeoutMs = 10_000,
+) {
+  await waitFor(
+    async () => (await fleet.repos.runs.get(runId))?.state === state,
+    timeoutMs,
+    `run ${state}`,
+  );
+  const detail = await fleet.repos.runs.detail(runId);
+  if (!detail) throw new Error(`run ${runId} vanished`);
+  return detail;
+}
+
+/** The dead letters of one run. */
+export async function deadLettersOf(fleet: TestFleet, runId: string) {
+  return (await fleet.repos.deadLetters.list()).filter((l) => l.runId === runId);
+}
+
+/**
+ * The dead letters of one run, once there are `count` (a handler fails the run before the worker
+ * runtime captures the dead letter, so the run's state alone is not enough to wait on).
+ */
+export async function deadLettersOnce(fleet: TestFleet, runId: string, count = 1) {
+  await waitFor(
+    async () => (await deadLettersOf(fleet, runId)).length >= count,
+    5_000,
+    'dead letter',
+  );
+  return deadLettersOf(fleet, runId);
+}

@@ -1,0 +1,37 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinToolNames } from '@agentry/executor';
+import type { TestFleet } from '@agentry/engine/testing';
+import type { StepInput } from '@agentry/schema';
+import type { PlanJobDeps } from '../src';
+import { builtinTemplates, createTemplatePlanner, type Template } from '../src/templates';
+
+export { openTestFleet, waitFor, type TestFleet } from '@agentry/engine/testing';
+
+/** The planner's job dependencies over a test fleet, with extra templates tried first. */
+export function planJobDeps(fleet: TestFleet, templates: readonly Template[] = []): PlanJobDeps {
+  return {
+    ...fleet.services.engine,
+    planner: createTemplatePlanner([...templates, ...builtinTemplates]),
+    knownTools: builtinToolNames,
+  };
+}
+
+/** What a plan job handler needs of its context, with the job id bound on the log as in production. */
+export function planCtx(fleet: TestFleet, jobId: string) {
+  return { jobId, log: fleet.services.log.child({ jobId }) };
+}
+
+/** Write a templates file (AGENTRY_PLANNER_TEMPLATES_FILE) of one template per entry; its path. */
+export async function writeTemplatesFile(
+  templates: Array<{ id: string; pattern: string; steps: StepInput[] }>,
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'agentry-planner-test-'));
+  const path = join(dir, 'templates.json');
+  await writeFile(
+    path,
+    JSON.stringify({ templates: templates.map((t) => ({ summary: t.id, ...t })) }),
+  );
+  return path;
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { Intent, jobIds } from '@agentry/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatchSteps, reconcile } from '../src';
+import { openEngineHarness, queueNames, seedPlannedRun, type EngineHarness } from './support';
+
+let h: EngineHarness;
+beforeAll(async () => void (h = await openEngineHarness()));
+afterAll(() => h.close());
+
+const inAMinute = () => new Date(Date.now() + 60_000);
+
+describe('dispatchSteps', () => {
+  it('enqueues each queued step once with its own maxAttempts and returns the count created', async () => {
+    const { runId, correlationId, rootStepIds } = await seedPlannedRun(h.repos, [
+      { id: 'a', tool: 'echo', maxAttempts: 4 },
+      { id: 'b', tool: 'echo', maxAttempts: 1 },
+      { id: 'c', tool: 'echo', dependsOn: ['a', 'b'] },
+    ]);
+    expect(rootStepIds).toEqual(['a', 'b']);
+    expect(await dispatchSteps(h.deps, runId, correlationId, rootStepIds)).toBe(2);
+    expect(await dispatchSteps(h.deps, runId, correlationId, rootStepIds)).toBe(0);
+    const a = await h.queue(queueNames.step).getJob(jobIds.step(runId, 'a'));
+    const b = await h.queue(queueNames.step).getJob(jobIds.step(runId, 'b'));
+    expect([a?.opts.attempts, b?.opts.attempts]).toEqual([4, 1]);
+    await expect(dispatchSteps(h.deps, runId, correlationId, ['nope'])).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+describe('reconcile', () => {
+  it('repairs a crash between commit and enqueue, once; recent runs are left alone', async () => {
+    // A pending run whose plan job never made it to Redis.
+    const pendingId = randomUUID();
+    const intent = Intent.parse({ text: 'echo 1 step', tenantId: 'acme' });
+    await h.repos.runs.create({
+      id: pendingId,
+      tenantId: 'acme',
+      correlationId: 'corr-pending',
+      dryRun: false,
+      intent,
+      planJobId: jobIds.plan(pendingId),
+    });
+    // A running run whose queued roots were committed but never enqueued.
+    const running = await seedPlannedRun(h.repos, [
+      { id: 'x', tool: 'echo' },
+      { id: 'y', tool: 'echo' },
+      { id: 'z', tool: 'echo', dependsOn: ['x'] },
+    ]);
+
+    // Nothing is old enough yet.
+    expect(await reconcile(h.deps, { olderThanMs: 30_000 })).toEqual({
+      planJobsEnqueued: 0,
+      stepsDispatched: 0,
+    });
+
+    const later = { ...h.deps, clock: inAMinute };
+    expect(await reconcile(later, { olderThanMs: 30_000 })).toEqual({
+      planJobsEnqueued: 1,
+      stepsDispatched: 2,
+    });
+    const planJob = await h.queue(queueNames.plan).getJob(jobIds.plan(pendingId));
+    expect(planJob?.data).toEqual({ intent, runId: pendingId, correlationId: 'corr-pending' });
+    const stepJob = await h.queue(queueNames.step).getJob(jobIds.step(running.runId, 'y'));
+    expect(stepJob?.data).toEqual({
+      runId: running.runId,
+      stepId: 'y',
+      correlationId: running.correlationId,
+    });
+    expect(
+      (await h.queue(queueNames.step).getJob(jobIds.step(running.runId, 'z')))?.id,
+    ).toBeUndefined();
+    const repaired = h.deps.log.lines.filter((l) => l.msg === 'reconciler repaired runs');
+    expect(repaired.map((l) => l.obj.runs)).toEqual([
+      [
+        { runId: pendingId, correlationId: 'corr-pending' },
+        { runId: running.runId, correlationId: running.correlationId },
+      ],
+    ]);
+
+    // A second pass (or another planner) finds nothing to do.
+    expect(await reconcile(later, { olderThanMs: 30_000 })).toEqual({
+      planJobsEnqueued: 0,
+      stepsDispatched: 0,
+    });
+  });
+});
