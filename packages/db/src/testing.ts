@@ -21,14 +21,11 @@ export interface TestDatabaseOptions extends Pick<DatabaseOptions, 'poolMax' | '
 
 /**
  * Open the test Postgres in a fresh schema (`<prefix>_<random>`), migrated to the latest
- * version. `close()` drops the schema with everything in it, then closes the pool; call it in
- * `afterAll` (or use `await using`).
+ * version. `close()` closes the pool; the schema stays until {@link dropTestSchemas} runs at the end of
+ * the test run. Call it in `afterAll` (or use `await using`).
  */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const url =
-    options.url ??
-    process.env['AGENTRY_TEST_DATABASE_URL'] ??
-    'postgres://postgres@127.0.0.1:5432/test';
+  const url = options.url ?? testDatabaseUrl();
   const schema = `${options.prefix ?? 't_db'}_${randomBytes(5).toString('hex')}`;
   const database = await openDatabase({
     url,
@@ -36,20 +33,37 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     poolMax: options.poolMax ?? 5,
     log: options.log,
   });
-  const dropAndClose = async () => {
-    try {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(database.db);
-    } finally {
-      await database.close();
-    }
-  };
   try {
     if (options.migrate !== false) await migrateToLatest(database.db);
   } catch (error) {
-    await dropAndClose();
+    await database.close();
     throw error;
   }
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= dropAndClose());
+  const close = () => (closing ??= database.close());
   return { ...database, schema, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * Drop every test schema (`t_…`) on the test server. Run once when a test run ends (vitest's
+ * global teardown), not per file: Kysely's migrator introspects every schema of the database, and
+ * a schema dropped while another file migrates makes that migration fail with "schema … does not
+ * exist". Returns the number of schemas dropped.
+ */
+export async function dropTestSchemas(url = testDatabaseUrl()): Promise<number> {
+  const database = await openDatabase({ url, poolMax: 1 });
+  try {
+    const { rows } = await sql<{ nspname: string }>`
+      select nspname from pg_namespace where nspname ~ '^t_[a-z0-9_]+$'`.execute(database.db);
+    for (const { nspname } of rows) {
+      await sql`drop schema if exists ${sql.id(nspname)} cascade`.execute(database.db);
+    }
+    return rows.length;
+  } finally {
+    await database.close();
+  }
+}
+
+function testDatabaseUrl(): string {
+  return process.env['AGENTRY_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 }

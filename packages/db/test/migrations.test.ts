@@ -85,8 +85,12 @@ describe('migrations on Postgres', () => {
     } finally {
       await other.close();
     }
+    // Closing leaves the schema for the run's teardown (dropTestSchemas) and this one untouched.
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_namespace where nspname = ${other.schema}`.execute(t.db);
-    expect(rows[0]?.n).toBe(0);
+    expect(rows[0]?.n).toBe(1);
+    expect(await migrationStatus(t.db)).toEqual([
+      { name: '0001-core-tables', executedAt: expect.any(Date) },
+    ]);
   });
 });
