@@ -66,17 +66,17 @@ export async function handleStepJob(
     await dispatchSteps(deps, runId, correlationId, done.readyStepIds);
     if (done.runSucceeded) log.info({}, 'run succeeded');
     else if (!done.alreadyDone && done.readyStepIds.length === 0) {
-      // This step was in flight while a sibling failed the run: it is recorded as succeeded, but
+      // This step was in flight while a sibling failed the run (or it was cancelled): it is recorded as succeeded, but
       // the run's compensate job may already have run (or found nothing to undo) without it, and
       // its id would make a second enqueue a no-op. Queue a compensation of its own.
       const run = await deps.repos.runs.get(runId);
-      if (run?.state === 'failed') {
-        log.warn({}, 'step finished after its run failed; compensating it');
+      if (run?.state === 'failed' || run?.state === 'cancelled') {
+        log.warn({ runState: run.state }, 'step finished after its run ended; compensating it');
         await enqueueCompensation(
           deps,
           runId,
           correlationId,
-          `step ${stepId} finished after the run failed`,
+          `step ${stepId} finished after the run was ${run.state}`,
           `${jobIds.compensate(runId)}.${stepId}`,
         );
       }

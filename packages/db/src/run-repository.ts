@@ -104,11 +104,17 @@ export interface RunRepository {
   /** `awaiting_approval` → `running`, queueing the ready steps; undefined if not awaiting approval. */
   approve(runId: string): Promise<{ rootStepIds: string[] } | undefined>;
   /**
-   * Any non-terminal state → `rejected` (error code `POLICY_DENIED`), cancelling every step not
-   * finished. Undefined when the run is unknown or already terminal.
+   * `awaiting_approval` → `rejected` (error code `POLICY_DENIED`), its steps `cancelled`.
+   * Undefined when the run is unknown or not awaiting approval (conditional in the database, so
+   * an approval that lands first wins and the rejection is refused).
    */
   reject(runId: string, reason: string): Promise<RunRow | undefined>;
-  /** Any non-terminal state → `cancelled` (error code `CANCELLED`); steps as in {@link reject}. */
+  /**
+   * Any non-terminal state → `cancelled` (error code `CANCELLED`); steps not started are
+   * `cancelled`. A step in flight is left `running` for its worker to settle: its result is
+   * recorded (and then compensated by the executor), not dropped. Undefined when the run is
+   * unknown or already terminal.
+   */
   cancel(runId: string, reason: string): Promise<RunRow | undefined>;
   /** The run, its plan and its steps with their attempts; undefined for an unknown run. */
   detail(id: string): Promise<RunDetail | undefined>;
@@ -150,7 +156,12 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       .executeTakeFirst();
   };
 
-  const stop = (runId: string, to: 'rejected' | 'cancelled', error: SerializedError) => {
+  const stop = (
+    runId: string,
+    from: readonly RunState[],
+    to: 'rejected' | 'cancelled',
+    error: SerializedError,
+  ) => {
     if (!isUuid(runId)) return Promise.resolve(undefined);
     return db.transaction().execute(async (trx) => {
       const now = clock();
@@ -158,7 +169,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         .updateTable('runs')
         .set({ state: to, error: toJson(error), updatedAt: now, finishedAt: now })
         .where('id', '=', runId)
-        .where('state', 'in', nonTerminal)
+        .where('state', 'in', [...from])
         .returningAll()
         .executeTakeFirst();
       if (!run) return undefined;
@@ -166,7 +177,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         .updateTable('steps')
         .set({ state: 'cancelled', finishedAt: now })
         .where('runId', '=', runId)
-        .where('state', 'in', ['pending', 'queued', 'running'])
+        .where('state', 'in', ['pending', 'queued'])
         .execute();
       return toRunRow(run);
     });
@@ -339,10 +350,18 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
     },
 
     reject: (runId, reason) =>
-      stop(runId, 'rejected', { code: 'POLICY_DENIED', message: reason, retryable: false }),
+      stop(runId, ['awaiting_approval'], 'rejected', {
+        code: 'POLICY_DENIED',
+        message: reason,
+        retryable: false,
+      }),
 
     cancel: (runId, reason) =>
-      stop(runId, 'cancelled', { code: 'CANCELLED', message: reason, retryable: false }),
+      stop(runId, nonTerminal, 'cancelled', {
+        code: 'CANCELLED',
+        message: reason,
+        retryable: false,
+      }),
 
     async detail(id) {
       if (!isUuid(id)) return undefined;

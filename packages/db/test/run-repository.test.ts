@@ -176,7 +176,7 @@ describe('runs repository (Postgres)', () => {
     expect(await repos.runs.approve(run.id)).toBeUndefined();
   });
 
-  it('rejects and cancels from non-terminal states, cancelling unfinished steps', async () => {
+  it('rejects only a run awaiting approval; cancels any unfinished run and leaves a step in flight to finish', async () => {
     const { run } = await repos.runs.create(runInput());
     await repos.runs.savePlan(run.id, planOf(diamond), 'awaiting_approval');
     const rejected = await repos.runs.reject(run.id, 'too risky');
@@ -198,8 +198,24 @@ describe('runs repository (Postgres)', () => {
       worker: 'w',
     });
     expect(started.kind).toBe('run');
+    expect(await repos.runs.reject(other.id, 'an approval landed first')).toBeUndefined();
     expect(await repos.runs.cancel(other.id, 'operator')).toMatchObject({ state: 'cancelled' });
-    expect((await repos.steps.get(other.id, 'a'))?.state).toBe('cancelled');
+    const afterCancel = await repos.runs.detail(other.id);
+    expect(afterCancel?.steps.map((s) => [s.stepId, s.state])).toEqual([
+      ['a', 'running'],
+      ['b', 'cancelled'],
+      ['c', 'cancelled'],
+      ['d', 'cancelled'],
+    ]);
+    // The step in flight settles: its result is kept, nothing after it becomes ready.
+    if (started.kind !== 'run') throw new Error('unreachable');
+    expect(await repos.steps.complete(other.id, 'a', started.attemptId, { done: true })).toEqual({
+      readyStepIds: [],
+      runSucceeded: false,
+      alreadyDone: false,
+    });
+    expect((await repos.runs.get(other.id))?.state).toBe('cancelled');
+    expect((await repos.steps.forCompensation(other.id)).map((s) => s.stepId)).toEqual(['a']);
   });
 
   it('finds stale runs for the reconciler', async () => {
