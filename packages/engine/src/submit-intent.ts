@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, Intent, jobIds, type IntentInput, type RunState } from '@agentry/schema';
+import {
+  AppError,
+  Intent,
+  jobIds,
+  toAppError,
+  type IntentInput,
+  type RunState,
+} from '@agentry/schema';
 import type { EngineDeps } from './engine-deps';
 
 export interface SubmitResult {
@@ -8,14 +15,21 @@ export interface SubmitResult {
   created: boolean;
   state: RunState;
   correlationId: string;
+  /**
+   * False when the run is saved but its plan job could not be enqueued (Redis unreachable): the
+   * intent is accepted all the same — the planner's reconciler enqueues it once Redis answers —
+   * so the producer must not resubmit.
+   */
+  queued: boolean;
 }
 
 /**
  * Accept an intent: record the run in Postgres, then enqueue its plan job. Idempotent: the same
  * run id or (tenant, idempotency key) returns the existing run, and the plan job's id is derived
  * from the run id, so a retried submit never plans twice. Invalid input → `AppError('VALIDATION')`
- * with the zod issues; Redis down → `AppError('UNAVAILABLE')` (the run stays `pending` and the
- * reconciler enqueues it later).
+ * with the zod issues; Postgres down → `AppError('UNAVAILABLE')` before anything is saved. Redis
+ * down after the save is not an error: answering one would invite a producer without an
+ * idempotency key to resubmit and create a second run; the result says `queued: false` instead.
  */
 export async function submitIntent(
   deps: EngineDeps,
@@ -41,16 +55,27 @@ export async function submitIntent(
     intent,
     budgetUsd: intent.budgetUsd,
   });
+  let queued = true;
   if (run.state === 'pending') {
-    await deps.producer.enqueue(
-      'plan',
-      { intent: run.intent, runId: run.id, correlationId: run.correlationId },
-      { jobId: jobIds.plan(run.id) },
-    );
+    try {
+      await deps.producer.enqueue(
+        'plan',
+        { intent: run.intent, runId: run.id, correlationId: run.correlationId },
+        { jobId: jobIds.plan(run.id) },
+      );
+    } catch (e) {
+      const error = toAppError(e);
+      if (error.code !== 'UNAVAILABLE') throw error;
+      queued = false;
+      deps.log.warn(
+        { runId: run.id, correlationId: run.correlationId, err: error },
+        'plan job not enqueued (redis unavailable); the reconciler will enqueue it',
+      );
+    }
   }
   deps.log.info(
-    { runId: run.id, correlationId: run.correlationId, tenantId: run.tenantId, created },
+    { runId: run.id, correlationId: run.correlationId, tenantId: run.tenantId, created, queued },
     'intent accepted',
   );
-  return { runId: run.id, created, state: run.state, correlationId: run.correlationId };
+  return { runId: run.id, created, state: run.state, correlationId: run.correlationId, queued };
 }

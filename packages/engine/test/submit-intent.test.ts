@@ -45,16 +45,16 @@ describe('submitIntent', () => {
     expect(await h.queue(queueNames.plan).getJobCountByTypes('wait')).toBe(before + 2);
   });
 
-  it('throws UNAVAILABLE fast when Redis is down; the run stays pending for the reconciler', async () => {
+  it('accepts the intent with queued: false, fast, when Redis is down; the run stays pending for the reconciler', async () => {
     const connection = createRedisConnection('redis://127.0.0.1:1', 'producer');
     const producer = createProducer({ connection, prefix: h.prefix, timeoutMs: 1_000 });
     try {
       const started = Date.now();
-      const error = await submitIntent(
+      const accepted = await submitIntent(
         { ...h.deps, producer },
         { text: 'echo 1 step', tenantId: 'acme', idempotencyKey: 'down-1' },
-      ).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+      );
+      expect(accepted).toMatchObject({ created: true, state: 'pending', queued: false });
       expect(Date.now() - started).toBeLessThan(2_500);
       const [run] = await h.repos.runs
         .list({ tenantId: 'acme', state: 'pending' })
@@ -66,7 +66,12 @@ describe('submitIntent', () => {
         tenantId: 'acme',
         idempotencyKey: 'down-1',
       });
-      expect(retried).toMatchObject({ runId: run?.id, created: false, state: 'pending' });
+      expect(retried).toMatchObject({
+        runId: run?.id,
+        created: false,
+        state: 'pending',
+        queued: true,
+      });
       expect(await h.queue(queueNames.plan).getJob(jobIds.plan(run?.id ?? ''))).toBeDefined();
     } finally {
       await producer.close();

@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  approveRun,
-  cancelRun,
-  rejectRun,
-  submitIntent,
-  type EngineProducer,
-} from '@agentry/engine';
-import { AppError, RunState, TenantId, toAppError } from '@agentry/schema';
+import { approveRun, cancelRun, rejectRun, submitIntent } from '@agentry/engine';
+import { AppError, RunState, TenantId } from '@agentry/schema';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from './parse-input';
 
@@ -37,35 +31,13 @@ export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
       !('idempotencyKey' in body)
         ? { ...body, idempotencyKey: header }
         : body;
-    // submitIntent commits the run, then enqueues its plan job. When only that enqueue fails
-    // (Redis down), the intent is durably accepted: the run stays `pending` and the planner's
-    // reconciler enqueues it once Redis is back. Answering 503 then would invite a producer
-    // without an idempotency key to retry and create a second run, so the answer is 202 with
-    // `queued: false`. Postgres down still fails before the commit, with 503.
-    let queued = true;
-    const producer: EngineProducer = {
-      enqueue: async (kind, payload, options) => {
-        try {
-          return await engine.producer.enqueue(kind, payload, options);
-        } catch (e) {
-          const error = toAppError(e);
-          if (error.code !== 'UNAVAILABLE') throw error;
-          queued = false;
-          request.log.warn(
-            { err: error, jobId: options.jobId },
-            'plan job not enqueued (redis unavailable); the reconciler will enqueue it',
-          );
-          return { jobId: options.jobId, created: false };
-        }
-      },
-    };
-    const result = await submitIntent({ ...engine, producer }, intent, {
+    const result = await submitIntent(engine, intent, {
       correlationId: request.id,
     });
     return reply
       .code(result.created ? 202 : 200)
       .header('location', `/v1/runs/${result.runId}`)
-      .send({ ...result, queued, links: { self: `/v1/runs/${result.runId}` } });
+      .send({ ...result, links: { self: `/v1/runs/${result.runId}` } });
   });
 
   app.get('/v1/runs', async (request) => {

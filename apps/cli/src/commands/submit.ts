@@ -24,7 +24,7 @@ export function submitCommand(program: Command, api: () => ApiClient) {
     .option('--budget <usd>', 'most this run may spend, in US dollars')
     .action(async (words: string[], opts: SubmitOptions) => {
       const client = api();
-      const result = await client.post<{ runId: string; created: boolean; state: string }>(
+      const result = await client.post<{ runId: string; created: boolean; queued: boolean }>(
         '/v1/runs',
         {
           text: words.join(' '),
@@ -36,6 +36,10 @@ export function submitCommand(program: Command, api: () => ApiClient) {
         },
       );
       console.log(`${result.created ? 'accepted' : 'already accepted'}: run ${result.runId}`);
+      if (!result.queued)
+        console.log(
+          'note: Redis is unreachable; the run is saved and will be planned once it is back',
+        );
       if (opts.watch) {
         const view = await watchRun(client, result.runId);
         if (view.run.state === 'failed') process.exitCode = 1;
