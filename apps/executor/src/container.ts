@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
-import { metricsObserver, openFleetServices, type FleetServices } from '@agentry/engine';
-import { createHealthServer, RunMetrics } from '@agentry/observability';
+import {
+  metricsObserver,
+  openFleetServices,
+  workerApp,
+  type FleetServices,
+  type WorkerApp,
+} from '@agentry/engine';
+import { RunMetrics } from '@agentry/observability';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
@@ -8,12 +14,8 @@ import { handleCompensateJob } from './handle-compensate-job';
 import { enqueueCompensation, handleStepJob, type StepJobDeps } from './handle-step-job';
 import { builtinTools, createToolRegistry, type ToolDefinition } from './tools';
 
-export interface ExecutorApp {
-  start(): Promise<void>;
-  /** Drain in-flight steps (up to the deadline, then cancel them), then close everything. Safe twice. */
-  close(options?: { deadlineMs?: number }): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+/** The executor: drains in-flight steps on close (up to the deadline, then cancels them). */
+export type ExecutorApp = WorkerApp;
 
 /**
  * Wire the executor: the one place that builds its dependencies. Pass `services` to share a
@@ -87,37 +89,19 @@ export async function createExecutor(
         },
       },
     });
-    const health =
-      options.health === false
-        ? undefined
-        : createHealthServer({
-            port: config.healthPort,
-            registry,
-            log,
-            checks: { ...services.readiness, worker: () => runtime.ready() },
-          });
-
-    let closing: Promise<void> | undefined;
-    const close = (o: { deadlineMs?: number } = {}) =>
-      (closing ??= (async () => {
-        health?.setDraining();
-        await runtime.close({ deadlineMs: o.deadlineMs ?? config.shutdownDeadlineMs });
-        await health?.close();
-        if (ownsServices) await services.close();
-      })());
-
-    return {
-      async start() {
-        await health?.start();
-        await runtime.start();
+    return workerApp({
+      services,
+      ownsServices,
+      worker: runtime,
+      health: options.health !== false,
+      healthPort: config.healthPort,
+      shutdownDeadlineMs: config.shutdownDeadlineMs,
+      afterStart: () =>
         log.info(
           { concurrency: config.concurrency, tools: [...deps.tools.names()] },
           'executor started',
-        );
-      },
-      close,
-      [Symbol.asyncDispose]: () => close(),
-    };
+        ),
+    });
   } catch (e) {
     if (ownsServices) await services.close();
     throw e;

@@ -1,19 +1,21 @@
 import { hostname } from 'node:os';
-import { metricsObserver, openFleetServices, reconcile, type FleetServices } from '@agentry/engine';
+import {
+  metricsObserver,
+  openFleetServices,
+  reconcile,
+  workerApp,
+  type FleetServices,
+  type WorkerApp,
+} from '@agentry/engine';
 import { builtinToolNames } from '@agentry/executor';
-import { createHealthServer } from '@agentry/observability';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
 import type { PlannerConfig } from './config';
 import { handlePlanJob, type PlanJobDeps } from './handle-plan-job';
 import { builtinTemplates, createTemplatePlanner, loadTemplateFile } from './templates';
 
-export interface PlannerApp {
-  start(): Promise<void>;
-  /** Drain in-flight plan jobs (up to the deadline), then close everything. Safe twice. */
-  close(options?: { deadlineMs?: number }): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+/** The planner: drains in-flight plan jobs on close (up to the deadline, then cancels them). */
+export type PlannerApp = WorkerApp;
 
 /**
  * Wire the planner: the one place that builds its dependencies. Pass `services` to share a
@@ -56,15 +58,6 @@ export async function createPlanner(
         },
       },
     });
-    const health =
-      options.health === false
-        ? undefined
-        : createHealthServer({
-            port: config.healthPort,
-            registry,
-            log,
-            checks: { ...services.readiness, worker: () => runtime.ready() },
-          });
 
     let reconcileTimer: NodeJS.Timeout | undefined;
     let reconciling = false;
@@ -80,30 +73,22 @@ export async function createPlanner(
       }
     };
 
-    let closing: Promise<void> | undefined;
-    const close = (o: { deadlineMs?: number } = {}) =>
-      (closing ??= (async () => {
-        const deadlineMs = o.deadlineMs ?? config.shutdownDeadlineMs;
-        health?.setDraining();
-        clearInterval(reconcileTimer);
-        await runtime.close({ deadlineMs });
-        await health?.close();
-        if (ownsServices) await services.close();
-      })());
-
-    return {
-      async start() {
-        await health?.start();
-        await runtime.start();
+    return workerApp({
+      services,
+      ownsServices,
+      worker: runtime,
+      health: options.health !== false,
+      healthPort: config.healthPort,
+      shutdownDeadlineMs: config.shutdownDeadlineMs,
+      afterStart: () => {
         if (config.reconcileIntervalMs > 0) {
           reconcileTimer = setInterval(() => void tick(), config.reconcileIntervalMs);
           reconcileTimer.unref();
         }
         log.info({ queue: queueNames.plan, concurrency: config.concurrency }, 'planner started');
       },
-      close,
-      [Symbol.asyncDispose]: () => close(),
-    };
+      beforeDrain: () => clearInterval(reconcileTimer),
+    });
   } catch (e) {
     if (ownsServices) await services.close();
     throw e;

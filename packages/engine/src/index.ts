@@ -8,3 +8,4 @@ export * from './resource-stack';
 export * from './metrics-observer';
 export * from './run-process';
 export * from './fleet-readiness';
+export * from './worker-app';
