@@ -1,0 +1,64 @@
+import { dropBenchSchemas } from './bench-env';
+import { benchEndToEnd } from './end-to-end';
+import { benchLatency } from './latency';
+import { describeMachine, describeMachineLine } from './machine';
+import { benchMemory } from './memory';
+import { benchShutdown } from './shutdown';
+import { markdownTable, printFigures, verdict, type Figure } from './stats';
+import { benchWorkerOverhead } from './worker-overhead';
+import { docPath, resultsBlock, writeResults } from './write-doc';
+
+/**
+ * `pnpm bench [--write-doc]`: run every section in order against the local Redis and Postgres
+ * (each with its own key prefix and schema, removed afterwards), print the figures and the
+ * markdown table; with --write-doc, also replace the results block of docs/benchmarks.md.
+ * Never asserts: a missed target is a MISS line, only a crash exits non-zero.
+ */
+const sections: Array<[title: string, run: () => Promise<Figure[]>]> = [
+  ['1. worker runtime overhead (no-op jobs)', benchWorkerOverhead],
+  ['2. end-to-end runs/s (3-step plans)', benchEndToEnd],
+  ['3. latency at a fixed arrival rate', benchLatency],
+  ['4. SIGTERM to exit', benchShutdown],
+  ['5. executor memory', benchMemory],
+];
+
+const writeDoc = process.argv.includes('--write-doc');
+const startedAt = Date.now();
+const machine = await describeMachine();
+console.log(`agentry bench on ${describeMachineLine(machine)}\n`);
+
+const figures: Figure[] = [];
+let crashed = false;
+try {
+  for (const [title, run] of sections) {
+    console.log(`== ${title}`);
+    const t0 = Date.now();
+    try {
+      const result = await run();
+      printFigures(result);
+      figures.push(...result);
+    } catch (e) {
+      crashed = true;
+      console.error(`  CRASHED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+    console.log(`  (${((Date.now() - t0) / 1_000).toFixed(1)} s)\n`);
+  }
+} finally {
+  await dropBenchSchemas();
+}
+
+const missed = figures.filter((f) => verdict(f) === 'MISS');
+console.log(`== summary (${((Date.now() - startedAt) / 1_000).toFixed(0)} s)`);
+console.log(
+  `${figures.filter((f) => verdict(f) === 'PASS').length} PASS, ${missed.length} MISS${missed.length > 0 ? `: ${missed.map((f) => `${f.section} / ${f.name}`).join('; ')}` : ''}\n`,
+);
+console.log(markdownTable(figures));
+
+if (crashed) {
+  console.error('\nsome sections crashed; docs/benchmarks.md left unchanged');
+  process.exit(1);
+}
+if (writeDoc) {
+  await writeResults(resultsBlock(figures, machine, new Date(startedAt)));
+  console.log(`\nwrote the results block of ${docPath}`);
+}
