@@ -1,21 +1,28 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { FleetProcess } from '../../tests/support/fleet-process';
 import type { AgentryFleet } from './agentry-fleet';
 
 /**
- * A real executor process on `fleet` (`node --import tsx apps/executor/src/main.ts`, as the e2e
- * tests start it), at the production log level, resolved once it logs "executor started".
+ * A real executor process on `fleet` at the production log level, resolved once it logs
+ * "executor started". `from: 'bundle'` runs the built `apps/executor/dist/main.js`, as a
+ * production image does (see {@link buildExecutorBundle}); `'source'` runs it through tsx.
  */
 export async function startExecutorProcess(
   fleet: AgentryFleet,
   env: Record<string, string> = {},
+  from: 'source' | 'bundle' = 'source',
 ): Promise<FleetProcess> {
-  const executor = new FleetProcess('executor', {
-    ...fleet.env,
-    AGENTRY_LOG_LEVEL: 'info',
-    AGENTRY_EXECUTOR_CONCURRENCY: '16',
-    ...env,
-  });
+  const executor = new FleetProcess(
+    'executor',
+    {
+      ...fleet.env,
+      AGENTRY_LOG_LEVEL: 'info',
+      AGENTRY_EXECUTOR_CONCURRENCY: '16',
+      ...env,
+    },
+    from,
+  );
   try {
     await executor.waitForLog((l) => l.msg === 'executor started', 30_000);
   } catch (e) {
@@ -31,4 +38,9 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const kb = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** Build `apps/executor/dist/main.js` (tsup, a few seconds) so the bench measures what ships. */
+export function buildExecutorBundle(): void {
+  execFileSync('pnpm', ['--filter', '@agentry/executor', 'run', 'build'], { stdio: 'ignore' });
 }

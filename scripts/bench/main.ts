@@ -23,6 +23,10 @@ const sections: Array<[title: string, run: () => Promise<Figure[]>]> = [
 ];
 
 const writeDoc = process.argv.includes('--write-doc');
+// `--only 2,5` runs just those sections (for iterating on one figure); never with --write-doc.
+const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
+const only = process.argv.includes('--only') && onlyArg ? new Set(onlyArg.split(',')) : undefined;
+if (only && writeDoc) throw new Error('--only and --write-doc do not go together');
 const startedAt = Date.now();
 const machine = await describeMachine();
 console.log(`agentry bench on ${describeMachineLine(machine)}\n`);
@@ -31,6 +35,7 @@ const figures: Figure[] = [];
 let crashed = false;
 try {
   for (const [title, run] of sections) {
+    if (only && !only.has(title.split('.')[0] ?? '')) continue;
     console.log(`== ${title}`);
     const t0 = Date.now();
     try {

@@ -1,51 +1,48 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { openAgentryFleet } from './agentry-fleet';
 import { mapLimit, sleep } from './bench-env';
-import { memoryOf, startExecutorProcess } from './executor-process';
+import { buildExecutorBundle, memoryOf, startExecutorProcess } from './executor-process';
 import { median, type Figure } from './stats';
 
-const section = 'executor memory (real process, RSS)';
+const section = 'executor memory (built process, RSS)';
 const burstRuns = 500;
 const burstTimeoutMs = 60_000;
 
-/** RSS of `node --import tsx` running a file that only idles: the loader's share of the figures. */
-async function tsxBaselineMb(): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'idle-process.ts')],
-    {
-      stdio: 'ignore',
-    },
-  );
+/** Median VmRSS of a process over 1 s (10 samples), 2 s after it started taking work. */
+async function idleMb(pid: number): Promise<number> {
+  await sleep(2_000);
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    samples.push(memoryOf(pid).rssMb);
+    await sleep(100);
+  }
+  return median(samples);
+}
+
+/** Idle RSS of the executor run from source under tsx: what development costs, for scale. */
+async function sourceIdleMb(fleet: Awaited<ReturnType<typeof openAgentryFleet>>): Promise<number> {
+  const executor = await startExecutorProcess(fleet, {}, 'source');
   try {
-    await sleep(2_000);
-    if (child.pid === undefined || child.exitCode !== null) return Number.NaN;
-    return memoryOf(child.pid).rssMb;
+    return executor.pid === undefined ? Number.NaN : await idleMb(executor.pid);
   } finally {
-    child.kill('SIGKILL');
+    await executor.stop(10_000);
   }
 }
 
 /**
- * Idle: a real executor process 2 s after "executor started", VmRSS sampled 10 times over 1 s
- * (median). Loaded: 500 `echo 3 steps` runs submitted at once (16 in flight; the planner runs in
+ * The built executor (`apps/executor/dist/main.js`, what an image runs). Idle: 2 s after
+ * "executor started", VmRSS sampled 10 times over 1 s (median). Loaded: 500 `echo 3 steps` runs submitted at once (16 in flight; the planner runs in
  * this process), VmRSS sampled every 50 ms until they all succeeded (max).
  */
 export async function benchMemory(): Promise<Figure[]> {
   const fleet = await openAgentryFleet('mem');
   try {
+    buildExecutorBundle();
     const planner = await fleet.startWorkers({ planner: true });
-    const executor = await startExecutorProcess(fleet);
+    const executor = await startExecutorProcess(fleet, {}, 'bundle');
     try {
       const pid = executor.pid;
       if (pid === undefined) throw new Error('executor has no pid');
-      await sleep(2_000);
-      const idle: number[] = [];
-      for (let i = 0; i < 10; i++) {
-        idle.push(memoryOf(pid).rssMb);
-        await sleep(100);
-      }
+      const idle = await idleMb(pid);
 
       const samples: number[] = [];
       let sampling = true;
@@ -74,12 +71,13 @@ export async function benchMemory(): Promise<Figure[]> {
       }
       const burstS = (Date.now() - startedAt) / 1_000;
       const { peakMb } = memoryOf(pid);
-      const tsxMb = await tsxBaselineMb();
+      await executor.stop(10_000);
+      const fromSourceMb = await sourceIdleMb(fleet);
       return [
         {
           section,
           name: 'idle, after start',
-          value: median(idle),
+          value: idle,
           unit: 'MB',
           target: { max: 120 },
           note: 'median of 10 samples, 2 s after "executor started"',
@@ -94,10 +92,10 @@ export async function benchMemory(): Promise<Figure[]> {
         },
         {
           section,
-          name: 'for scale: `node --import tsx` idling',
-          value: tsxMb,
+          name: 'for scale: idle, run from source under tsx',
+          value: fromSourceMb,
           unit: 'MB',
-          note: 'the same loader running an empty file; a bundled dist/main.js does not pay for it',
+          note: 'development only: the tsx loader and uncompiled modules',
         },
       ];
     } finally {

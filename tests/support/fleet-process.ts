@@ -13,19 +13,24 @@ export class FleetProcess {
   #child: ChildProcess;
   #waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
 
+  /**
+   * `from: 'source'` runs `apps/<app>/src/main.ts` through tsx (as in development); `'bundle'`
+   * runs the built `apps/<app>/dist/main.js` (as in production: build it first).
+   */
   constructor(
     readonly app: 'planner' | 'executor' | 'api',
     env: Record<string, string>,
+    from: 'source' | 'bundle' = 'source',
   ) {
-    this.#child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'apps', app, 'src', 'main.ts')],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, AGENTRY_LOG_LEVEL: 'debug', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const args =
+      from === 'bundle'
+        ? [join(repoRoot, 'apps', app, 'dist', 'main.js')]
+        : ['--import', 'tsx', join(repoRoot, 'apps', app, 'src', 'main.ts')];
+    this.#child = spawn(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...process.env, AGENTRY_LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffered = '';
     this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
