@@ -68,7 +68,7 @@ export async function runDevFleet(opts: { demo?: boolean }): Promise<void> {
     });
     await watchRun(createApiClient({ baseUrl: apiUrl, token: apiConfig.apiToken }), runId);
     console.log(
-      `\ntry: npx pnpm agentry submit --watch "echo 3 steps"   (the fleet keeps running)\n`,
+      `\ntry: npx -y pnpm@10.34.8 agentry submit --watch "echo 3 steps"   (the fleet keeps running)\n`,
     );
   }
 }
