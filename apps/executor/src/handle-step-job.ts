@@ -63,7 +63,7 @@ export async function handleStepJob(
       outcome: 'succeeded',
       durationMs: now() - started,
     });
-    await dispatchSteps(deps, runId, correlationId, done.readyStepIds);
+    await dispatchSteps(deps, runId, correlationId, done.ready);
     if (done.runSucceeded) log.info({}, 'run succeeded');
     else if (!done.alreadyDone && done.readyStepIds.length === 0) {
       // This step was in flight while a sibling failed the run (or it was cancelled): it is recorded as succeeded, but

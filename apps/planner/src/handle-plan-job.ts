@@ -27,7 +27,7 @@ export type PlanJobResult =
   | { runId: string; outcome: 'already-planned'; state: string; redispatched: number };
 
 /**
- * Turn an intent into a stored plan: record the run (idempotent on the job id), plan, validate,
+ * Turn an intent into a stored plan: find or record the run (idempotent on the job id), plan, validate,
  * store plan and steps in one transaction, then park it for approval or enqueue its root steps.
  * A plan that fails validation fails the run and the job (fatal, so it is dead-lettered).
  */
@@ -42,17 +42,23 @@ export async function handlePlanJob(
   // bind the derived one, so every line of the run carries it.
   const log = payload.correlationId === undefined ? ctx.log.child({ correlationId }) : ctx.log;
   const { intent } = payload;
-  const { run } = await deps.repos.runs.create({
-    id: runId,
-    tenantId: intent.tenantId,
-    conversationId: intent.conversationId,
-    idempotencyKey: intent.idempotencyKey,
-    planJobId: ctx.jobId,
-    correlationId,
-    dryRun: intent.dryRun,
-    intent,
-    budgetUsd: intent.budgetUsd,
-  });
+  // `submitIntent` recorded the run already: read it (one statement) and create it only for a
+  // raw plan job, whose producer did not. `create` stays idempotent for a racing re-delivery.
+  const run =
+    (await deps.repos.runs.get(runId)) ??
+    (
+      await deps.repos.runs.create({
+        id: runId,
+        tenantId: intent.tenantId,
+        conversationId: intent.conversationId,
+        idempotencyKey: intent.idempotencyKey,
+        planJobId: ctx.jobId,
+        correlationId,
+        dryRun: intent.dryRun,
+        intent,
+        budgetUsd: intent.budgetUsd,
+      })
+    ).run;
   if (run.id !== runId) {
     log.info({ existingRunId: run.id }, 'idempotency key already used: nothing to plan');
     return { runId, outcome: 'duplicate', of: run.id };
@@ -60,12 +66,7 @@ export async function handlePlanJob(
   if (run.state !== 'pending') {
     // A re-delivered plan job after the commit: make sure the root steps were enqueued.
     const queued = run.state === 'running' ? await deps.repos.steps.queued(run.id) : [];
-    const redispatched = await dispatchSteps(
-      deps,
-      run.id,
-      run.correlationId,
-      queued.map((s) => s.stepId),
-    );
+    const redispatched = await dispatchSteps(deps, run.id, run.correlationId, queued);
     return { runId, outcome: 'already-planned', state: run.state, redispatched };
   }
 
@@ -86,7 +87,7 @@ export async function handlePlanJob(
     { plan: validated.plan, order: validated.order, hash: planHash(validated.plan) },
     next,
   );
-  await dispatchSteps(deps, run.id, run.correlationId, saved.rootStepIds);
+  await dispatchSteps(deps, run.id, run.correlationId, saved.roots);
   log.info(
     {
       runId,

@@ -9,6 +9,14 @@ export * from './migrate-to-latest';
 export * from './migration-provider';
 export * from './migration-status';
 export * from './open-database';
-export type { AuditRow, DeadLetterRow, PlanRow, RunRow, StepAttemptRow, StepRow } from './rows';
+export type {
+  AuditRow,
+  DeadLetterRow,
+  PlanRow,
+  ReadyStep,
+  RunRow,
+  StepAttemptRow,
+  StepRow,
+} from './rows';
 export * from './run-repository';
 export * from './step-repository';

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-core-tables';
+import * as m0002 from './migrations/0002-step-functions';
 
 /**
  * Every migration, by name, imported statically so a bundled image needs no filesystem scan.
@@ -7,6 +8,7 @@ import * as m0001 from './migrations/0001-core-tables';
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-core-tables': m0001,
+  '0002-step-functions': m0002,
 };
 
 /** The static provider handed to Kysely's `Migrator`. */

@@ -73,6 +73,12 @@ export interface StepRow {
   compensatedAt: Date | null;
 }
 
+/** A step just moved to `queued`, with what enqueueing its job needs. */
+export interface ReadyStep {
+  stepId: string;
+  maxAttempts: number;
+}
+
 /** One execution attempt of a step. `id` is a bigserial, as a decimal string. */
 export interface StepAttemptRow {
   id: string;

@@ -17,6 +17,7 @@ import {
   toStepAttemptRow,
   toStepRow,
   type PlanRow,
+  type ReadyStep,
   type RunRow,
   type StepAttemptRow,
   type StepRow,
@@ -93,16 +94,20 @@ export interface RunRepository {
    * Store the plan and its steps and move the run from `pending` to `next`, in one
    * transaction. `rootStepIds` are the steps to enqueue now (empty when awaiting approval).
    * When the plan was already saved or the run is no longer pending, nothing changes and
-   * `saved` is false, with the run's currently queued root steps. Throws `NOT_FOUND` for an
-   * unknown run and `PLAN_INVALID` when `order` does not list exactly the plan's steps.
+   * `saved` is false, with the run's currently queued root steps. `roots` are the same steps
+   * as `rootStepIds` with their `maxAttempts`. Throws `NOT_FOUND` for an unknown run and
+   * `PLAN_INVALID` when `order` does not list exactly the plan's steps.
    */
   savePlan(
     runId: string,
     input: SavePlanInput,
     next: 'running' | 'awaiting_approval',
-  ): Promise<{ rootStepIds: string[]; saved: boolean }>;
-  /** `awaiting_approval` → `running`, queueing the ready steps; undefined if not awaiting approval. */
-  approve(runId: string): Promise<{ rootStepIds: string[] } | undefined>;
+  ): Promise<{ rootStepIds: string[]; roots: ReadyStep[]; saved: boolean }>;
+  /**
+   * `awaiting_approval` → `running`, queueing the ready steps (`roots`, by position, with
+   * their `maxAttempts`); undefined if not awaiting approval.
+   */
+  approve(runId: string): Promise<{ rootStepIds: string[]; roots: ReadyStep[] } | undefined>;
   /**
    * `awaiting_approval` → `rejected` (error code `POLICY_DENIED`), its steps `cancelled`.
    * Undefined when the run is unknown or not awaiting approval (conditional in the database, so
@@ -270,8 +275,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       return db.transaction().execute(async (trx) => {
         const run = await lockRun(trx, runId);
         if (!run) throw new AppError('NOT_FOUND', `no run ${runId}`);
-        if (run.state !== 'pending')
-          return { saved: false, rootStepIds: await queuedRoots(trx, runId) };
+        if (run.state !== 'pending') return { saved: false, ...(await queuedRoots(trx, runId)) };
         const now = clock();
         const plan_ = await trx
           .insertInto('plans')
@@ -287,7 +291,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
           .onConflict((oc) => oc.column('runId').doNothing())
           .returning('runId')
           .executeTakeFirst();
-        if (!plan_) return { saved: false, rootStepIds: await queuedRoots(trx, runId) };
+        if (!plan_) return { saved: false, ...(await queuedRoots(trx, runId)) };
         const position = new Map(order.map((id, i) => [id, i]));
         const queueRoots = next === 'running';
         const rows = plan.steps.map((s) => {
@@ -314,11 +318,11 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
           .set({ state: next, updatedAt: now, ...(queueRoots ? { startedAt: now } : {}) })
           .where('id', '=', runId)
           .execute();
-        const rootStepIds = rows
+        const roots = rows
           .filter((r) => r.state === 'queued')
           .sort((a, b) => a.position - b.position)
-          .map((r) => r.stepId);
-        return { saved: true, rootStepIds };
+          .map(({ stepId, maxAttempts }) => ({ stepId, maxAttempts }));
+        return { saved: true, ...withIds(roots) };
       });
     },
 
@@ -343,9 +347,13 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
           .where('runId', '=', runId)
           .where('state', '=', 'pending')
           .where('pendingDeps', '=', 0)
-          .returning(['stepId', 'position'])
+          .returning(['stepId', 'maxAttempts', 'position'])
           .execute();
-        return { rootStepIds: queued.sort((a, b) => a.position - b.position).map((s) => s.stepId) };
+        return withIds(
+          queued
+            .sort((a, b) => a.position - b.position)
+            .map(({ stepId, maxAttempts }) => ({ stepId, maxAttempts })),
+        );
       });
     },
 
@@ -397,14 +405,16 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
   };
 }
 
-function queuedRoots(trx: Transaction<DB>, runId: string): Promise<string[]> {
-  return trx
+const withIds = (roots: ReadyStep[]) => ({ rootStepIds: roots.map((r) => r.stepId), roots });
+
+async function queuedRoots(trx: Transaction<DB>, runId: string) {
+  const roots = await trx
     .selectFrom('steps')
-    .select('stepId')
+    .select(['stepId', 'maxAttempts'])
     .where('runId', '=', runId)
     .where('state', '=', 'queued')
     .where(sql<boolean>`${sql.ref('dependsOn')} = '[]'::jsonb`)
     .orderBy('position')
-    .execute()
-    .then((rows) => rows.map((r) => r.stepId));
+    .execute();
+  return withIds(roots);
 }

@@ -4,30 +4,17 @@ import type { AttemptOutcome, DB } from './db';
 import { isUuid } from './is-uuid';
 import { toJson } from './json';
 import { lockRun } from './lock-run';
+import { completeStep, type CompleteResult } from './complete-step';
 import { toStepRow, type StepRow } from './rows';
+import { startAttempt, type StartAttemptResult } from './start-attempt';
 
-/** Why {@link StepRepository.startAttempt} declined to run a step. */
-export type SkipReason =
-  'already-succeeded' | 'run-not-running' | 'step-not-runnable' | 'not-found';
-
-/** The answer of {@link StepRepository.startAttempt}. */
-export type StartAttemptResult =
-  | { kind: 'run'; step: StepRow; attemptId: string }
-  | { kind: 'skip'; reason: SkipReason; step?: StepRow };
-
-/** The answer of {@link StepRepository.complete}. */
-export interface CompleteResult {
-  /** Steps whose last dependency this was: now `queued`, to be enqueued by the caller. */
-  readyStepIds: string[];
-  /** The run moved `running` → `succeeded` (this was its last step). */
-  runSucceeded: boolean;
-  /** The step was not `running` (a duplicate delivery, or cancelled): nothing changed. */
-  alreadyDone: boolean;
-}
+export type { CompleteResult } from './complete-step';
+export type { SkipReason, StartAttemptResult } from './start-attempt';
 
 /**
  * Steps and their attempts. Every method that changes a step runs in one transaction that
- * locks the run row, then the step row, so completions within a run are serialised.
+ * locks the run row, then the step row, so completions within a run are serialised
+ * (`startAttempt` and `complete` as one call of a PL/pgSQL function each, migration 0002).
  */
 export interface StepRepository {
   get(runId: string, stepId: string): Promise<StepRow | undefined>;
@@ -46,7 +33,8 @@ export interface StepRepository {
   ): Promise<StartAttemptResult>;
   /**
    * Record success: step `running` → `succeeded` with its output, the attempt finished, each
-   * dependent's `pending_deps` decremented and those reaching 0 moved `pending` → `queued`;
+   * dependent's `pending_deps` decremented and those reaching 0 moved `pending` → `queued`
+   * (returned in `ready` with their `maxAttempts`, so the caller enqueues without a read);
    * the run becomes `succeeded` when every step has (`skipped` counts as done). Exactly-once
    * per step even under concurrent or repeated calls.
    */
@@ -100,12 +88,6 @@ export interface StepRepository {
   /** Steps in `queued`, by position: what to (re-)enqueue after approval or a crash. */
   queued(runId: string): Promise<StepRow[]>;
 }
-
-const abandoned: SerializedError = {
-  code: 'INTERNAL',
-  message: 'attempt abandoned: the step was started again (the worker running it stopped)',
-  retryable: true,
-};
 
 /** Build the {@link StepRepository}. */
 export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRepository {
@@ -184,108 +166,10 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
       return row && toStepRow(row);
     },
 
-    async startAttempt(runId, stepId, { attempt, jobId, worker }) {
-      if (!isUuid(runId)) return { kind: 'skip', reason: 'not-found' };
-      return db.transaction().execute(async (trx): Promise<StartAttemptResult> => {
-        const run = await lockRun(trx, runId);
-        const row = run && (await lockStep(trx, runId, stepId));
-        if (!run || !row) return { kind: 'skip', reason: 'not-found' };
-        const step = toStepRow(row);
-        if (step.state === 'succeeded') return { kind: 'skip', reason: 'already-succeeded', step };
-        if (run.state !== 'running') return { kind: 'skip', reason: 'run-not-running', step };
-        if (step.state !== 'queued' && step.state !== 'running')
-          return { kind: 'skip', reason: 'step-not-runnable', step };
-        const now = clock();
-        await trx
-          .updateTable('stepAttempts')
-          .set({ outcome: 'failed', error: toJson(abandoned), finishedAt: now })
-          .where('runId', '=', runId)
-          .where('stepId', '=', stepId)
-          .where('outcome', '=', 'running')
-          .execute();
-        const updated = await trx
-          .updateTable('steps')
-          .set((eb) => ({
-            state: 'running',
-            attempts: eb('attempts', '+', 1),
-            startedAt: now,
-            finishedAt: null,
-          }))
-          .where('runId', '=', runId)
-          .where('stepId', '=', stepId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const { id } = await trx
-          .insertInto('stepAttempts')
-          .values({ runId, stepId, attempt, jobId, worker, outcome: 'running', startedAt: now })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        return { kind: 'run', step: toStepRow(updated), attemptId: String(id) };
-      });
-    },
+    startAttempt: (runId, stepId, attempt) => startAttempt(db, clock(), runId, stepId, attempt),
 
-    async complete(runId, stepId, attemptId, output) {
-      const notRunning: CompleteResult = {
-        readyStepIds: [],
-        runSucceeded: false,
-        alreadyDone: true,
-      };
-      if (!isUuid(runId)) return notRunning;
-      return db.transaction().execute(async (trx): Promise<CompleteResult> => {
-        const run = await lockRun(trx, runId);
-        const step = run && (await lockStep(trx, runId, stepId));
-        if (!run || step?.state !== 'running') return notRunning;
-        const now = clock();
-        await trx
-          .updateTable('steps')
-          .set({ state: 'succeeded', output: toJson(output), error: null, finishedAt: now })
-          .where('runId', '=', runId)
-          .where('stepId', '=', stepId)
-          .execute();
-        await finishAttempt(trx, runId, stepId, attemptId, 'succeeded', null, now);
-        if (run.state !== 'running')
-          return { readyStepIds: [], runSucceeded: false, alreadyDone: false };
-        const dependents = await trx
-          .updateTable('steps')
-          .set((eb) => ({ pendingDeps: eb('pendingDeps', '-', 1) }))
-          .where('runId', '=', runId)
-          .where('state', '=', 'pending')
-          .where(sql<boolean>`${sql.ref('dependsOn')} ? ${stepId}`)
-          .returning(['stepId', 'pendingDeps'])
-          .execute();
-        const ready = dependents.filter((d) => d.pendingDeps === 0).map((d) => d.stepId);
-        const readyRows =
-          ready.length === 0
-            ? []
-            : await trx
-                .updateTable('steps')
-                .set({ state: 'queued', queuedAt: now })
-                .where('runId', '=', runId)
-                .where('stepId', 'in', ready)
-                .where('state', '=', 'pending')
-                .returning(['stepId', 'position'])
-                .execute();
-        const unfinished = await trx
-          .selectFrom('steps')
-          .select('stepId')
-          .where('runId', '=', runId)
-          .where('state', 'not in', ['succeeded', 'skipped'])
-          .limit(1)
-          .executeTakeFirst();
-        let runSucceeded = false;
-        if (!unfinished) {
-          const done = await trx
-            .updateTable('runs')
-            .set({ state: 'succeeded', updatedAt: now, finishedAt: now })
-            .where('id', '=', runId)
-            .where('state', '=', 'running')
-            .executeTakeFirst();
-          runSucceeded = done.numUpdatedRows > 0n;
-        }
-        const readyStepIds = readyRows.sort((a, b) => a.position - b.position).map((r) => r.stepId);
-        return { readyStepIds, runSucceeded, alreadyDone: false };
-      });
-    },
+    complete: (runId, stepId, attemptId, output) =>
+      completeStep(db, clock(), runId, stepId, attemptId, output),
 
     async fail(runId, stepId, attemptId, error, { final }) {
       if (!isUuid(runId)) return { runFailed: false };

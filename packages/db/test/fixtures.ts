@@ -19,8 +19,14 @@ export const runInput = (over: Partial<CreateRunInput> = {}): CreateRunInput => 
   ...over,
 });
 
-/** A plan from `{ stepId: [deps] }`, e.g. the diamond `{ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }`. */
-export function planOf(graph: Record<string, string[]>): SavePlanInput {
+/**
+ * A plan from `{ stepId: [deps] }`, e.g. the diamond `{ a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }`;
+ * `maxAttempts` overrides the default (3) per step.
+ */
+export function planOf(
+  graph: Record<string, string[]>,
+  maxAttempts: Record<string, number> = {},
+): SavePlanInput {
   const input: PlanInput = {
     source: 'template',
     producedBy: 'test',
@@ -30,6 +36,7 @@ export function planOf(graph: Record<string, string[]>): SavePlanInput {
       tool: 'test.echo',
       input: { id },
       dependsOn,
+      ...(maxAttempts[id] === undefined ? {} : { maxAttempts: maxAttempts[id] }),
     })),
   };
   const plan = Plan.parse(input);

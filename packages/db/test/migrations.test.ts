@@ -6,6 +6,8 @@ import { migrateDown, migrateToLatest, migrationStatus, migrations } from '../sr
 import { checkMigrationResult } from '../src/create-migrator';
 
 const tables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
+const names = ['0001-core-tables', '0002-step-functions'];
+const functions = ['agentry_complete_step', 'agentry_start_attempt'];
 
 describe('migrations on Postgres', () => {
   let t: TestDatabase;
@@ -22,21 +24,31 @@ describe('migrations on Postgres', () => {
       where table_schema = ${t.schema} and table_name not like 'kysely_%' order by 1`.execute(t.db);
     return rows.map((r) => r.name);
   };
+  const ourFunctions = async () => {
+    const { rows } = await sql<{ name: string }>`
+      select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = ${t.schema} order by 1`.execute(t.db);
+    return rows.map((r) => r.name);
+  };
 
   it('goes up, down to zero (every table gone) and up again', async () => {
     expect(await ourTables()).toEqual([]);
-    expect(await migrationStatus(t.db)).toEqual([{ name: '0001-core-tables', executedAt: null }]);
+    expect(await migrationStatus(t.db)).toEqual(names.map((name) => ({ name, executedAt: null })));
 
     const up = await migrateToLatest(t.db);
-    expect(up).toEqual([{ name: '0001-core-tables', direction: 'up', status: 'success' }]);
+    expect(up).toEqual(names.map((name) => ({ name, direction: 'up', status: 'success' })));
     expect(await ourTables()).toEqual(tables);
+    expect(await ourFunctions()).toEqual(functions);
     const [status] = await migrationStatus(t.db);
     expect(status?.executedAt).toBeInstanceOf(Date);
     expect(await migrateToLatest(t.db)).toEqual([]);
 
     const down = await migrateDown(t.db, { to: 'zero' });
-    expect(down).toEqual([{ name: '0001-core-tables', direction: 'down', status: 'success' }]);
+    expect(down).toEqual(
+      [...names].reverse().map((name) => ({ name, direction: 'down', status: 'success' })),
+    );
     expect(await ourTables()).toEqual([]);
+    expect(await ourFunctions()).toEqual([]);
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_indexes where schemaname = ${t.schema} and tablename not like 'kysely_%'`.execute(
       t.db,
@@ -45,11 +57,18 @@ describe('migrations on Postgres', () => {
 
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
+    // One step down removes the functions and keeps the tables.
+    expect(await migrateDown(t.db)).toEqual([
+      { name: '0002-step-functions', direction: 'down', status: 'success' },
+    ]);
+    expect(await ourTables()).toEqual(tables);
+    expect(await ourFunctions()).toEqual([]);
     expect(await migrateDown(t.db)).toEqual([
       { name: '0001-core-tables', direction: 'down', status: 'success' },
     ]);
     expect(await ourTables()).toEqual([]);
     await migrateToLatest(t.db);
+    expect(await ourFunctions()).toEqual(functions);
   });
 
   it('refuses to "migrate down" to an unknown or unapplied migration', async () => {
@@ -79,9 +98,9 @@ describe('migrations on Postgres', () => {
   it('keeps each schema separate: another schema on the same server migrates on its own', async () => {
     const other = await createTestDatabase();
     try {
-      expect(await migrationStatus(other.db)).toEqual([
-        { name: '0001-core-tables', executedAt: expect.any(Date) },
-      ]);
+      expect(await migrationStatus(other.db)).toEqual(
+        names.map((name) => ({ name, executedAt: expect.any(Date) })),
+      );
     } finally {
       await other.close();
     }
@@ -89,8 +108,8 @@ describe('migrations on Postgres', () => {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_namespace where nspname = ${other.schema}`.execute(t.db);
     expect(rows[0]?.n).toBe(1);
-    expect(await migrationStatus(t.db)).toEqual([
-      { name: '0001-core-tables', executedAt: expect.any(Date) },
-    ]);
+    expect(await migrationStatus(t.db)).toEqual(
+      names.map((name) => ({ name, executedAt: expect.any(Date) })),
+    );
   });
 });

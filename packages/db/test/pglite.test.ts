@@ -33,7 +33,7 @@ describe('embedded PGlite', () => {
       expect(database.kind).toBe('pglite');
       expect(database.describe).toBe(`pglite ${dataDir}`);
       expect(lines).toEqual([`database: pglite ${dataDir}`]);
-      expect(await migrateToLatest(database.db)).toHaveLength(1);
+      expect(await migrateToLatest(database.db)).toHaveLength(2);
 
       const repos = createRepositories(database.db);
       const { run, created } = await repos.runs.create(runInput({ id: runId, budgetUsd: 0.75 }));
@@ -45,6 +45,7 @@ describe('embedded PGlite', () => {
       expect(await repos.runs.savePlan(runId, planOf(diamond), 'running')).toEqual({
         saved: true,
         rootStepIds: ['a'],
+        roots: [{ stepId: 'a', maxAttempts: 3 }],
       });
       const a = await repos.steps.startAttempt(runId, 'a', { attempt: 1, jobId: 'j', worker: 'w' });
       if (a.kind !== 'run') throw new Error('expected to run');
@@ -90,7 +91,7 @@ describe('embedded PGlite', () => {
         'succeeded',
         'queued',
       ]);
-      expect(await migrateDown(database.db, { to: 'zero' })).toHaveLength(1);
+      expect(await migrateDown(database.db, { to: 'zero' })).toHaveLength(2);
     }
   });
 });

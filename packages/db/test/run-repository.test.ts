@@ -108,12 +108,14 @@ describe('runs repository (Postgres)', () => {
     expect(await repos.runs.savePlan(run.id, plan, 'running')).toEqual({
       saved: true,
       rootStepIds: ['a'],
+      roots: [{ stepId: 'a', maxAttempts: 3 }],
     });
     expect((await repos.runs.get(run.id))?.state).toBe('running');
     // A re-delivered planner job: nothing changes, the queued roots come back for re-enqueueing.
     expect(await repos.runs.savePlan(run.id, plan, 'running')).toEqual({
       saved: false,
       rootStepIds: ['a'],
+      roots: [{ stepId: 'a', maxAttempts: 3 }],
     });
 
     const detail = await repos.runs.detail(run.id);
@@ -146,6 +148,7 @@ describe('runs repository (Postgres)', () => {
     expect(await repos.runs.savePlan(run.id, planOf(diamond), 'running')).toEqual({
       saved: false,
       rootStepIds: [],
+      roots: [],
     });
     expect((await repos.runs.detail(run.id))?.plan).toBeNull();
     await expect(
@@ -165,12 +168,18 @@ describe('runs repository (Postgres)', () => {
     );
     const saved = await repos.runs.savePlan(
       run.id,
-      planOf({ a: [], b: [], c: ['a', 'b'] }),
+      planOf({ a: [], b: [], c: ['a', 'b'] }, { b: 7 }),
       'awaiting_approval',
     );
-    expect(saved).toEqual({ saved: true, rootStepIds: [] });
+    expect(saved).toEqual({ saved: true, rootStepIds: [], roots: [] });
     expect(await repos.steps.queued(run.id)).toEqual([]);
-    expect(await repos.runs.approve(run.id)).toEqual({ rootStepIds: ['a', 'b'] });
+    expect(await repos.runs.approve(run.id)).toEqual({
+      rootStepIds: ['a', 'b'],
+      roots: [
+        { stepId: 'a', maxAttempts: 3 },
+        { stepId: 'b', maxAttempts: 7 },
+      ],
+    });
     expect((await repos.runs.get(run.id))?.state).toBe('running');
     expect((await repos.steps.queued(run.id)).map((s) => s.stepId)).toEqual(['a', 'b']);
     expect(await repos.runs.approve(run.id)).toBeUndefined();
@@ -211,6 +220,7 @@ describe('runs repository (Postgres)', () => {
     if (started.kind !== 'run') throw new Error('unreachable');
     expect(await repos.steps.complete(other.id, 'a', started.attemptId, { done: true })).toEqual({
       readyStepIds: [],
+      ready: [],
       runSucceeded: false,
       alreadyDone: false,
     });

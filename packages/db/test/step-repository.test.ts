@@ -49,6 +49,10 @@ describe('steps repository (Postgres)', () => {
       expect(a.step).toMatchObject({ state: 'running', attempts: 1 });
       expect(await repos.steps.complete(runId, 'a', a.attemptId, { ok: 'a' })).toEqual({
         readyStepIds: ['b', 'c'],
+        ready: [
+          { stepId: 'b', maxAttempts: 3 },
+          { stepId: 'c', maxAttempts: 3 },
+        ],
         runSucceeded: false,
         alreadyDone: false,
       });
@@ -63,7 +67,12 @@ describe('steps repository (Postgres)', () => {
 
       const d = await start(repos2, runId, 'd');
       const done = await repos2.steps.complete(runId, 'd', d.attemptId, null);
-      expect(done).toEqual({ readyStepIds: [], runSucceeded: true, alreadyDone: false });
+      expect(done).toEqual({
+        readyStepIds: [],
+        ready: [],
+        runSucceeded: true,
+        alreadyDone: false,
+      });
       const detail = await repos.runs.detail(runId);
       expect(detail?.run.state).toBe('succeeded');
       expect(detail?.run.finishedAt).toBeInstanceOf(Date);
@@ -94,12 +103,30 @@ describe('steps repository (Postgres)', () => {
     }
   });
 
+  it('returns the maxAttempts of the steps a completion readied, by position', async () => {
+    const { run } = await repos.runs.create(runInput());
+    const saved = await repos.runs.savePlan(
+      run.id,
+      planOf({ a: [], c: ['a'], b: ['a'], d: ['b'] }, { a: 2, b: 5, c: 1 }),
+      'running',
+    );
+    expect(saved.roots).toEqual([{ stepId: 'a', maxAttempts: 2 }]);
+    const a = await start(repos, run.id, 'a');
+    const done = await repos.steps.complete(run.id, 'a', a.attemptId, null);
+    expect(done.ready).toEqual([
+      { stepId: 'c', maxAttempts: 1 },
+      { stepId: 'b', maxAttempts: 5 },
+    ]);
+    expect(done.readyStepIds).toEqual(['c', 'b']);
+  });
+
   it('treats a repeated complete as already done', async () => {
     const runId = await startedRun({ a: [], b: ['a'] });
     const a = await start(repos, runId, 'a');
     expect((await repos.steps.complete(runId, 'a', a.attemptId, 1)).readyStepIds).toEqual(['b']);
     expect(await repos2.steps.complete(runId, 'a', a.attemptId, 1)).toEqual({
       readyStepIds: [],
+      ready: [],
       runSucceeded: false,
       alreadyDone: true,
     });

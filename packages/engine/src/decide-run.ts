@@ -30,7 +30,7 @@ export async function approveRun(deps: EngineDeps, decision: Decision) {
     targetId: run.id,
     details: { reason: decision.reason ?? null },
   });
-  await dispatchSteps(deps, run.id, run.correlationId, approved.rootStepIds);
+  await dispatchSteps(deps, run.id, run.correlationId, approved.roots);
   deps.log.info(
     { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
     'run approved',

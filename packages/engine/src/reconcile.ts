@@ -35,12 +35,7 @@ export async function reconcile(
   }
   for (const run of await deps.repos.runs.stale({ states: ['running'], olderThan, limit })) {
     const queued = await deps.repos.steps.queued(run.id);
-    const dispatched = await dispatchSteps(
-      deps,
-      run.id,
-      run.correlationId,
-      queued.map((s) => s.stepId),
-    );
+    const dispatched = await dispatchSteps(deps, run.id, run.correlationId, queued);
     report.stepsDispatched += dispatched;
     if (dispatched > 0) repaired.push({ runId: run.id, correlationId: run.correlationId });
   }

@@ -1,0 +1,50 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { SerializedError } from '@agentry/schema';
+import type { DB, StepsTable } from './db';
+import { isUuid } from './is-uuid';
+import { toJson } from './json';
+import { toStepRow, type StepRow } from './rows';
+
+/** Why {@link startAttempt} declined to run a step. */
+export type SkipReason =
+  'already-succeeded' | 'run-not-running' | 'step-not-runnable' | 'not-found';
+
+/** The answer of `StepRepository.startAttempt`. */
+export type StartAttemptResult =
+  | { kind: 'run'; step: StepRow; attemptId: string }
+  | { kind: 'skip'; reason: SkipReason; step?: StepRow };
+
+const abandoned: SerializedError = {
+  code: 'INTERNAL',
+  message: 'attempt abandoned: the step was started again (the worker running it stopped)',
+  retryable: true,
+};
+
+type Row = { result: 'run' | SkipReason; attemptId: string | number | null } & {
+  [K in keyof Selectable<StepsTable>]: Selectable<StepsTable>[K] | null;
+};
+
+/**
+ * `StepRepository.startAttempt` in one round trip: the `agentry_start_attempt` function
+ * (migration 0002) locks the run, then the step, and claims it in the same call.
+ */
+export async function startAttempt(
+  db: Kysely<DB>,
+  now: Date,
+  runId: string,
+  stepId: string,
+  attempt: { attempt: number; jobId: string; worker: string },
+): Promise<StartAttemptResult> {
+  if (!isUuid(runId)) return { kind: 'skip', reason: 'not-found' };
+  const { rows } = await sql<Row>`
+    select r.result, r.attempt_id, (r.step).*
+    from agentry_start_attempt(${runId}::uuid, ${stepId}::text, ${attempt.attempt}::int,
+      ${attempt.jobId}::text, ${attempt.worker}::text, ${now}::timestamptz,
+      ${toJson(abandoned)}::jsonb) r`.execute(db);
+  const found = rows[0];
+  if (!found || found.result === 'not-found') return { kind: 'skip', reason: 'not-found' };
+  const { result, attemptId, ...step } = found;
+  const row = toStepRow(step as Selectable<StepsTable>);
+  if (result !== 'run') return { kind: 'skip', reason: result, step: row };
+  return { kind: 'run', step: row, attemptId: String(attemptId) };
+}
