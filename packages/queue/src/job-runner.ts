@@ -8,25 +8,106 @@ import {
   type JobKind,
 } from '@agentry/schema';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { AttemptDeadlines, Expiring } from './attempt-deadlines';
 import { payloadIds } from './dead-letter-capture';
 import type { JobContext } from './job-context';
 import { parseJobPayload } from './parse-job-payload';
 import type { QueueLogger } from './queue-logger';
 import type { QueueObserver } from './queue-observer';
 
-/** A delivery being handled by this worker. */
-export interface InFlight {
-  job: Job;
-  token: string;
-  controller: AbortController;
-  startedAt: number;
+/**
+ * A delivery being handled by this worker: what shutdown, lock loss and the attempt timeout act
+ * on. Its AbortController is created only when the handler first reads `ctx.signal` (most no-op
+ * and fast handlers never do); an abort before that is remembered and the signal is born aborted.
+ */
+export class InFlight implements Expiring {
   /** Set once shutdown has aborted the signal. */
-  cancelledByShutdown: boolean;
+  cancelledByShutdown = false;
   /** Set when BullMQ could not renew the lock: the job is no longer ours to fail or hand back. */
-  lockLost: boolean;
+  lockLost = false;
   /** Set once the job was put back on wait (by the runner or by a forced close). */
-  handedBack: boolean;
-  settled: Promise<unknown>;
+  handedBack = false;
+  /** The attempt's timeout deadline (see `AttemptDeadlines`). */
+  deadline = 0;
+  /** Ends the attempt with an error, even if the handler never settles. Set by the runner. */
+  fail: (err: Error) => void = () => undefined;
+  private controller: AbortController | undefined;
+  private aborted = false;
+  private abortReason: unknown;
+
+  constructor(
+    readonly job: Job,
+    readonly token: string,
+    readonly startedAt: number,
+    readonly timeoutMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Abort the handler's signal (first reason wins, as for an AbortController). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** The attempt timed out: abort the signal and fail the attempt with TIMEOUT. */
+  onDeadline(): void {
+    const reason = new DOMException(`job timed out after ${this.timeoutMs} ms`, 'TimeoutError');
+    this.abort(reason);
+    this.fail(new AppError('TIMEOUT', reason.message, { cause: reason }));
+  }
+}
+
+/** The handler's `ctx`: `signal` and the child `log` are created on first use. */
+class RunContext implements JobContext {
+  readonly jobId: string;
+  readonly queue: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly isFinalAttempt: boolean;
+  readonly worker: string;
+  private childLog: QueueLogger | undefined;
+
+  constructor(
+    private readonly delivery: InFlight,
+    private readonly baseLog: QueueLogger,
+    private readonly kind: JobKind,
+    private readonly payload: unknown,
+    queue: string,
+    worker: string,
+  ) {
+    const job = delivery.job;
+    this.jobId = job.id ?? '';
+    this.queue = queue;
+    this.name = job.name;
+    this.attempt = job.attemptsMade + 1;
+    this.maxAttempts = job.opts.attempts ?? 1;
+    this.isFinalAttempt = this.attempt >= this.maxAttempts;
+    this.worker = worker;
+  }
+
+  get signal(): AbortSignal {
+    return this.delivery.signal;
+  }
+
+  get log(): QueueLogger {
+    this.childLog ??= this.baseLog.child({
+      jobId: this.jobId,
+      queue: this.queue,
+      attempt: this.attempt,
+      ...payloadIds(this.kind, this.jobId, this.payload),
+    });
+    return this.childLog;
+  }
 }
 
 type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>;
@@ -40,6 +121,7 @@ export interface JobRunnerDeps {
   worker: string;
   clock: () => number;
   inFlight: Map<string, InFlight>;
+  deadlines: AttemptDeadlines;
 }
 
 /** The abort reason of a shutdown cancellation. */
@@ -82,8 +164,8 @@ export async function handBack(f: InFlight, log: QueueLogger): Promise<void> {
  */
 export function createJobRunner(
   deps: JobRunnerDeps,
-): (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown> {
-  const { queue, log, observer, inFlight, clock } = deps;
+): (job: Job, token?: string) => Promise<unknown> {
+  const { queue, log, observer, inFlight, clock, deadlines } = deps;
   const report = (job: Job, outcome: 'completed' | 'cancelled', startedAt: number): void => {
     try {
       observer?.jobFinished?.({
@@ -98,7 +180,9 @@ export function createJobRunner(
     }
   };
 
-  return async (job, token, bullSignal) => {
+  // Two parameters on purpose: BullMQ creates an AbortController per job for a processor that
+  // takes a third (`signal`), only for `worker.cancelJob`, which this runtime never exposes.
+  return async (job, token) => {
     const jobId = job.id ?? '';
     const parsed = parseJobPayload(queue, job.name, job.data);
     if (!parsed.ok) {
@@ -110,55 +194,25 @@ export function createJobRunner(
     if (!handler)
       throw unrecoverable(new AppError('INTERNAL', `no handler for job kind ${parsed.kind}`));
 
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
     const timeoutMs = deps.timeoutsMs[parsed.kind] ?? jobCatalog[parsed.kind].timeoutMs;
-    const controller = new AbortController();
-    const onBullAbort = (): void =>
-      controller.abort(bullSignal?.reason ?? new AppError('CANCELLED', 'job cancelled'));
-    bullSignal?.addEventListener('abort', onBullAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const reason = new DOMException(`job timed out after ${timeoutMs} ms`, 'TimeoutError');
-        controller.abort(reason);
-        reject(new AppError('TIMEOUT', reason.message, { cause: reason }));
-      }, timeoutMs);
-    });
-    timedOut.catch(() => undefined);
-
-    const ctx: JobContext = {
-      jobId,
-      queue,
-      name: job.name,
-      attempt,
-      maxAttempts,
-      isFinalAttempt: attempt >= maxAttempts,
-      signal: controller.signal,
-      log: log.child({ jobId, queue, attempt, ...payloadIds(parsed.kind, jobId, parsed.payload) }),
-      worker: deps.worker,
-    };
-    const startedAt = clock();
-    const running = handler(parsed.payload, ctx);
-    const entry: InFlight = {
-      job,
-      token: token ?? '0',
-      controller,
-      startedAt,
-      cancelledByShutdown: false,
-      lockLost: false,
-      handedBack: false,
-      settled: running.catch(() => undefined),
-    };
+    const entry = new InFlight(job, token ?? '0', clock(), timeoutMs);
+    const ctx = new RunContext(entry, log, parsed.kind, parsed.payload, queue, deps.worker);
     inFlight.set(jobId, entry);
+    deadlines.track(entry, timeoutMs);
+    let failed = false;
     try {
-      const result = await Promise.race([running, timedOut]);
-      report(job, 'completed', startedAt);
+      // One promise per job: settles with the handler, or rejects early on timeout.
+      const result = await new Promise<unknown>((resolve, reject) => {
+        entry.fail = reject;
+        handler(parsed.payload, ctx).then(resolve, reject);
+      });
+      report(job, 'completed', entry.startedAt);
       return result;
     } catch (err) {
+      failed = true;
       if (entry.cancelledByShutdown) {
         await handBack(entry, log);
-        report(job, 'cancelled', startedAt);
+        report(job, 'cancelled', entry.startedAt);
         ctx.log.info({}, 'job cancelled by shutdown, back on wait');
         throw new WaitingError();
       }
@@ -172,12 +226,13 @@ export function createJobRunner(
       if (dispositionOf(appError) === 'fatal') throw unrecoverable(appError);
       throw isAppError(err) ? err : toError(err);
     } finally {
-      clearTimeout(timer);
-      bullSignal?.removeEventListener('abort', onBullAbort);
+      deadlines.untrack(entry, timeoutMs);
+      if (!failed) inFlight.delete(jobId);
       // Keep the record until BullMQ's failure handling (which reads the duration) has run.
-      setImmediate(() => {
-        if (inFlight.get(jobId) === entry) inFlight.delete(jobId);
-      });
+      else
+        setImmediate(() => {
+          if (inFlight.get(jobId) === entry) inFlight.delete(jobId);
+        });
     }
   };
 }

@@ -1,4 +1,4 @@
-import { jobCatalog, jobKindFor, type JobDefinition, type JobKind } from '@agentry/schema';
+import { jobCatalog, type JobDefinition, type JobKind } from '@agentry/schema';
 
 /** One zod issue reduced to what an operator needs; safe to store and log (no input values). */
 export interface PayloadIssue {
@@ -12,6 +12,15 @@ export type ParsedJobPayload =
   | { ok: false; kind: JobKind | undefined; reason: string; issues: PayloadIssue[] };
 
 const maxIssues = 20;
+
+// `jobKindFor` scans the catalog; the worker looks a kind up on every delivery.
+const kindsByQueueAndName = new Map<string, Map<string, JobKind>>();
+for (const kind of Object.keys(jobCatalog) as JobKind[]) {
+  const { queue, name } = jobCatalog[kind];
+  let names = kindsByQueueAndName.get(queue);
+  if (!names) kindsByQueueAndName.set(queue, (names = new Map()));
+  names.set(name, kind);
+}
 const maxReasonChars = 1_000;
 
 /** Turn zod issues into {@link PayloadIssue}s (at most 20 are kept). */
@@ -47,7 +56,7 @@ export function parsePayloadOf(kind: JobKind, data: unknown): ParsedJobPayload {
  * An unknown name is an invalid job, not an exception. Never throws.
  */
 export function parseJobPayload(queue: string, name: string, data: unknown): ParsedJobPayload {
-  const kind = jobKindFor(queue, name);
+  const kind = kindsByQueueAndName.get(queue)?.get(name);
   if (kind === undefined) {
     const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
     return {

@@ -35,9 +35,11 @@ export interface Producer {
    *
    * Idempotent: while a job with the same id is retained (waiting, active, delayed, failed up to
    * 14 days, completed up to a day) a repeated enqueue changes nothing and reports
-   * `created: false`. The no-op itself is atomic (BullMQ's add script); `created` is computed
-   * from an existence check plus the stored timestamp and can, in a same-millisecond race between
-   * two producers, report `true` to both.
+   * `created: false`. The no-op itself is atomic (BullMQ's add script). One Redis round trip:
+   * `created` comes from an `EXISTS` pipelined just before the add on the same connection.
+   * Concurrent enqueues of one id through this producer are serialised, so exactly one reports
+   * `true`; against another process it can be wrong in a race of well under a millisecond (both
+   * report `true`; or a job removed between the two commands is re-added but reported `false`).
    *
    * @throws AppError `VALIDATION` (with `details.issues`) for an invalid payload, job id or
    *   attempts, before touching Redis.
@@ -112,6 +114,7 @@ export function createProducer(options: ProducerOptions): Producer {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const clock = options.clock ?? Date.now;
   const queues = new Map<QueueName, Queue>();
+  const adding = new Map<string, Promise<EnqueueResult>>();
   let closing: Promise<void> | undefined;
 
   const queue = (name: QueueName): Queue => {
@@ -150,20 +153,34 @@ export function createProducer(options: ProducerOptions): Producer {
     }
     const q = queue(definition.queue);
     const jobKey = q.toKey(o.jobId);
+    const add = async (): Promise<EnqueueResult> => {
+      await connected(connection);
+      // One round trip: EXISTS is written to the socket before the add script (same connection,
+      // commands run in the order sent), and neither waits for the other's reply.
+      const existed = connection.exists(jobKey);
+      const added = q.add(definition.name, parsed.payload, {
+        ...jobOptionsFor(kind, o.jobId, o),
+        timestamp: clock(),
+      });
+      existed.catch(() => undefined); // if the add fails, its error is the one reported
+      await added;
+      const created = (await existed) === 0;
+      log.debug({ kind, jobId: o.jobId, created }, 'job enqueued');
+      return { jobId: o.jobId, created };
+    };
     try {
-      return await withDeadline(timeoutMs, `enqueue ${kind}`, async () => {
-        await connected(connection);
-        if ((await connection.exists(jobKey)) === 1) return { jobId: o.jobId, created: false };
-        const timestamp = clock();
-        await q.add(definition.name, parsed.payload, {
-          ...jobOptionsFor(kind, o.jobId, o),
-          timestamp,
-        });
-        // BullMQ's add returns the same answer for a new and a duplicate id; the stored timestamp tells.
-        const stored = await connection.hget(jobKey, 'timestamp');
-        const created = stored === null || Number(stored) === timestamp;
-        log.debug({ kind, jobId: o.jobId, created }, 'job enqueued');
-        return { jobId: o.jobId, created };
+      return await withDeadline(timeoutMs, `enqueue ${kind}`, () => {
+        // Enqueues of one id from this producer run one after the other, so that a concurrent
+        // repeat sees the first one's job (see `add`).
+        const previous = adding.get(jobKey);
+        const run = previous ? previous.then(add, add) : add();
+        adding.set(jobKey, run);
+        void run
+          .finally(() => {
+            if (adding.get(jobKey) === run) adding.delete(jobKey);
+          })
+          .catch(() => undefined);
+        return run;
       });
     } catch (err) {
       throw toQueueError(err, `enqueue ${kind}`);

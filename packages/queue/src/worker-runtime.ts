@@ -9,6 +9,7 @@ import {
 } from '@agentry/schema';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createAttemptDeadlines } from './attempt-deadlines';
 import { CapturingWorker } from './capturing-worker';
 import { createFailureHandler } from './dead-letter-capture';
 
@@ -119,6 +120,7 @@ export function createWorkerRuntime<Q extends QueueName>(
           log,
         });
   const inFlight = new Map<string, InFlight>();
+  const deadlines = createAttemptDeadlines();
   let dlq: Queue | undefined;
   const dlqQueue = (): Queue => {
     dlq ??= new Queue(queueNames.dlq, { connection, prefix });
@@ -134,6 +136,7 @@ export function createWorkerRuntime<Q extends QueueName>(
     worker: workerName,
     clock,
     inFlight,
+    deadlines,
   });
   const onFailure = createFailureHandler({
     queue,
@@ -175,7 +178,7 @@ export function createWorkerRuntime<Q extends QueueName>(
       const f = inFlight.get(jobId);
       if (!f) continue;
       f.lockLost = true;
-      f.controller.abort(new AppError('CANCELLED', 'job lock lost; another worker may run it'));
+      f.abort(new AppError('CANCELLED', 'job lock lost; another worker may run it'));
     }
   });
 
@@ -213,7 +216,7 @@ export function createWorkerRuntime<Q extends QueueName>(
     if ((await Promise.race([workerClosed, sleep(o.deadlineMs - graceMs)])) === 'timeout') {
       for (const f of inFlight.values()) {
         f.cancelledByShutdown = true;
-        f.controller.abort(shutdownReason());
+        f.abort(shutdownReason());
         cancelled += 1;
       }
       log.warn({ queue, cancelled }, 'drain deadline reached, cancelling in-flight jobs');
@@ -227,6 +230,7 @@ export function createWorkerRuntime<Q extends QueueName>(
         await worker.disconnect().catch(() => undefined);
       }
     }
+    deadlines.close();
     await dlq?.close().catch((err: unknown) => log.warn({ err }, 'dlq queue close failed'));
     await connection.quit().catch(() => connection.disconnect());
     const durationMs = clock() - startedAt;

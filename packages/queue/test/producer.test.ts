@@ -73,6 +73,24 @@ describe('createProducer', () => {
     });
   });
 
+  it('reports created=true to exactly one of concurrent enqueues of one id', async () => {
+    const runId = '4b8e7a8e-6c3a-4d6a-9d3e-2f1a3b4c5d6e';
+    const jobId = jobIds.plan(runId);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        producer.enqueue('plan', { intent: validIntent, runId }, { jobId }),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const others = Array.from({ length: 5 }, (_, i) => `5b8e7a8e-6c3a-4d6a-9d3e-2f1a3b4c5d6${i}`);
+    const fresh = await Promise.all(
+      others.map((id) =>
+        producer.enqueue('plan', { intent: validIntent, runId: id }, { jobId: jobIds.plan(id) }),
+      ),
+    );
+    expect(fresh.every((r) => r.created)).toBe(true);
+  });
+
   it('lets a call override attempts and delay', async () => {
     const runId = '1b8e7a8e-6c3a-4d6a-9d3e-2f1a3b4c5d6e';
     const jobId = jobIds.step(runId, 'deploy');
