@@ -1,44 +1,18 @@
 import { jobIds } from '@agentry/schema';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecutor, type ExecutorApp } from '../src';
-import {
-  deadLettersOnce,
-  executorConfig,
-  openTestFleet,
-  recordingTool,
-  runReaches,
-  startRun,
-  testTools,
-  waitFor,
-  type TestFleet,
-} from './support';
+import { describe, expect, it } from 'vitest';
+import { deadLettersOnce, runReaches, startRun, waitFor, useRunningExecutor } from './support';
 
-let fleet: TestFleet;
-let executor: ExecutorApp;
-const rec = recordingTool();
-beforeAll(async () => {
-  fleet = await openTestFleet('exec-retry');
-  executor = await createExecutor(executorConfig(fleet), {
-    services: fleet.services,
-    health: false,
-    tools: testTools(rec),
-  });
-  await executor.start();
-});
-afterAll(async () => {
-  await executor.close({ deadlineMs: 2_000 });
-  await fleet.close();
-});
+const t = useRunningExecutor('exec-retry');
 
 describe('executor: retryable failures', () => {
   it('retries a transient failure with backoff, dead-letters it after maxAttempts, fails the run and compensates in reverse', async () => {
-    const { runId, correlationId } = await startRun(fleet, [
+    const { runId, correlationId } = await startRun(t.fleet, [
       { id: 'a', tool: 'rec' },
       { id: 'b', tool: 'rec', dependsOn: ['a'] },
       { id: 'c', tool: 'echo', dependsOn: ['b'], input: { fail: 'transient' }, maxAttempts: 3 },
       { id: 'd', tool: 'rec', dependsOn: ['c'] },
     ]);
-    const detail = await runReaches(fleet, runId, 'failed', 15_000);
+    const detail = await runReaches(t.fleet, runId, 'failed', 15_000);
     expect(detail.run.error).toMatchObject({
       code: 'TRANSIENT',
       message: 'echo: rehearsed transient failure',
@@ -58,7 +32,7 @@ describe('executor: retryable failures', () => {
     expect(gap(2)).toBeGreaterThanOrEqual(1_800);
     expect(detail.steps.find((s) => s.stepId === 'd')?.state).toBe('cancelled');
 
-    const [letter] = await deadLettersOnce(fleet, runId);
+    const [letter] = await deadLettersOnce(t.fleet, runId);
     expect(letter).toMatchObject({
       jobId: jobIds.step(runId, 'c'),
       stepId: 'c',
@@ -68,9 +42,9 @@ describe('executor: retryable failures', () => {
       reason: 'echo: rehearsed transient failure',
     });
 
-    await waitFor(() => rec.compensations.length === 2, 5_000, 'compensations');
-    expect(rec.compensations).toEqual(['b', 'a']);
-    const after = await fleet.repos.runs.detail(runId);
+    await waitFor(() => t.rec.compensations.length === 2, 5_000, 'compensations');
+    expect(t.rec.compensations).toEqual(['b', 'a']);
+    const after = await t.fleet.repos.runs.detail(runId);
     const [a, b] = [after?.steps[0], after?.steps[1]];
     expect([a?.state, b?.state]).toEqual(['compensated', 'compensated']);
     expect(b?.compensatedAt?.getTime()).toBeLessThanOrEqual(a?.compensatedAt?.getTime() ?? 0);
@@ -78,10 +52,10 @@ describe('executor: retryable failures', () => {
 
   it("honours the step's own timeoutMs: TIMEOUT quickly, retried per maxAttempts", async () => {
     const started = Date.now();
-    const { runId } = await startRun(fleet, [
+    const { runId } = await startRun(t.fleet, [
       { id: 'slow', tool: 'wait', input: { ms: 5_000 }, timeoutMs: 300, maxAttempts: 2 },
     ]);
-    const detail = await runReaches(fleet, runId, 'failed', 8_000);
+    const detail = await runReaches(t.fleet, runId, 'failed', 8_000);
     expect(Date.now() - started).toBeLessThan(4_000);
     const [slow] = detail.steps;
     expect(slow?.attemptHistory.map((a) => [a.attempt, a.outcome, a.error?.code])).toEqual([
@@ -89,12 +63,12 @@ describe('executor: retryable failures', () => {
       [2, 'failed', 'TIMEOUT'],
     ]);
     for (const a of slow?.attemptHistory ?? []) expect(a.durationMs).toBeLessThan(1_500);
-    expect(await deadLettersOnce(fleet, runId)).toEqual([
+    expect(await deadLettersOnce(t.fleet, runId)).toEqual([
       expect.objectContaining({ errorCode: 'TIMEOUT', attempts: 2 }),
     ]);
     // Nothing had succeeded, so nothing is queued for compensation.
     expect(
-      (await fleet.queue('agentry.step').getJob(jobIds.compensate(runId)))?.id,
+      (await t.fleet.queue('agentry.step').getJob(jobIds.compensate(runId)))?.id,
     ).toBeUndefined();
   });
 });

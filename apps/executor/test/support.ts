@@ -1,10 +1,19 @@
 import { dispatchSteps } from '@agentry/engine';
+import { afterAll, beforeAll } from 'vitest';
 import { seedPlannedRun, waitFor, type TestFleet } from '@agentry/engine/testing';
 import type { JobContext } from '@agentry/queue';
 import { AppError, type RunState, type StepInput } from '@agentry/schema';
 import { z } from 'zod';
-import { builtinTools, createToolRegistry, defineTool, loadExecutorConfig } from '../src';
-import type { StepJobDeps } from '../src';
+import {
+  builtinTools,
+  createExecutor,
+  createToolRegistry,
+  defineTool,
+  loadExecutorConfig,
+} from '../src';
+import type { ExecutorApp, StepJobDeps } from '../src';
+
+import { openTestFleet } from '@agentry/engine/testing';
 
 export { openTestFleet, waitFor, type TestFleet } from '@agentry/engine/testing';
 
@@ -142,4 +151,27 @@ export async function deadLettersOnce(fleet: TestFleet, runId: string, count = 1
     'dead letter',
   );
   return deadLettersOf(fleet, runId);
+}
+
+/**
+ * For a test file: a test fleet with a running executor offering the built-ins plus `rec`,
+ * opened before the file's tests and closed after them. Read `fleet` and `rec` inside tests.
+ */
+export function useRunningExecutor(name: string) {
+  const rec = recordingTool();
+  const t = { rec } as { rec: typeof rec; fleet: TestFleet; executor: ExecutorApp };
+  beforeAll(async () => {
+    t.fleet = await openTestFleet(name);
+    t.executor = await createExecutor(executorConfig(t.fleet), {
+      services: t.fleet.services,
+      health: false,
+      tools: testTools(rec),
+    });
+    await t.executor.start();
+  });
+  afterAll(async () => {
+    await t.executor?.close({ deadlineMs: 2_000 });
+    await t.fleet?.close();
+  });
+  return t;
 }
