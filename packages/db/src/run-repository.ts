@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import {
   AppError,
   terminalRunStates,
@@ -10,6 +10,7 @@ import {
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
 import { lockRun } from './lock-run';
+import { savePlan } from './save-plan';
 import { toJson } from './json';
 import {
   toPlanRow,
@@ -92,7 +93,7 @@ export interface RunRepository {
   ): Promise<RunRow | undefined>;
   /**
    * Store the plan and its steps and move the run from `pending` to `next`, in one
-   * transaction. `rootStepIds` are the steps to enqueue now (empty when awaiting approval).
+   * transaction and one round trip (the `agentry_save_plan` function). `rootStepIds` are the steps to enqueue now (empty when awaiting approval).
    * When the plan was already saved or the run is no longer pending, nothing changes and
    * `saved` is false, with the run's currently queued root steps. `roots` are the same steps
    * as `rootStepIds` with their `maxAttempts`. Throws `NOT_FOUND` for an unknown run and
@@ -272,58 +273,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         );
       }
       if (!isUuid(runId)) throw new AppError('NOT_FOUND', `no run ${runId}`);
-      return db.transaction().execute(async (trx) => {
-        const run = await lockRun(trx, runId);
-        if (!run) throw new AppError('NOT_FOUND', `no run ${runId}`);
-        if (run.state !== 'pending') return { saved: false, ...(await queuedRoots(trx, runId)) };
-        const now = clock();
-        const plan_ = await trx
-          .insertInto('plans')
-          .values({
-            runId,
-            source: plan.source,
-            producedBy: plan.producedBy,
-            summary: plan.summary,
-            hash,
-            body: toJson(plan),
-            createdAt: now,
-          })
-          .onConflict((oc) => oc.column('runId').doNothing())
-          .returning('runId')
-          .executeTakeFirst();
-        if (!plan_) return { saved: false, ...(await queuedRoots(trx, runId)) };
-        const position = new Map(order.map((id, i) => [id, i]));
-        const queueRoots = next === 'running';
-        const rows = plan.steps.map((s) => {
-          const deps = [...new Set(s.dependsOn)];
-          const queued = queueRoots && deps.length === 0;
-          return {
-            runId,
-            stepId: s.id,
-            position: position.get(s.id) ?? 0,
-            tool: s.tool,
-            input: toJson(s.input),
-            dependsOn: toJson(deps),
-            pendingDeps: deps.length,
-            timeoutMs: s.timeoutMs,
-            maxAttempts: s.maxAttempts,
-            risk: s.risk,
-            state: queued ? ('queued' as const) : ('pending' as const),
-            queuedAt: queued ? now : null,
-          };
-        });
-        await trx.insertInto('steps').values(rows).execute();
-        await trx
-          .updateTable('runs')
-          .set({ state: next, updatedAt: now, ...(queueRoots ? { startedAt: now } : {}) })
-          .where('id', '=', runId)
-          .execute();
-        const roots = rows
-          .filter((r) => r.state === 'queued')
-          .sort((a, b) => a.position - b.position)
-          .map(({ stepId, maxAttempts }) => ({ stepId, maxAttempts }));
-        return { saved: true, ...withIds(roots) };
-      });
+      return savePlan(db, clock(), runId, { plan, order, hash }, next);
     },
 
     async approve(runId) {
@@ -406,15 +356,3 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
 }
 
 const withIds = (roots: ReadyStep[]) => ({ rootStepIds: roots.map((r) => r.stepId), roots });
-
-async function queuedRoots(trx: Transaction<DB>, runId: string) {
-  const roots = await trx
-    .selectFrom('steps')
-    .select(['stepId', 'maxAttempts'])
-    .where('runId', '=', runId)
-    .where('state', '=', 'queued')
-    .where(sql<boolean>`${sql.ref('dependsOn')} = '[]'::jsonb`)
-    .orderBy('position')
-    .execute();
-  return withIds(roots);
-}

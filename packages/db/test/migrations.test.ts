@@ -7,7 +7,7 @@ import { checkMigrationResult } from '../src/create-migrator';
 
 const tables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
 const names = ['0001-core-tables', '0002-step-functions'];
-const functions = ['agentry_complete_step', 'agentry_start_attempt'];
+const functions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
 
 describe('migrations on Postgres', () => {
   let t: TestDatabase;

@@ -142,6 +142,57 @@ describe('runs repository (Postgres)', () => {
     });
   });
 
+  it('saves a plan in one round trip, stamped with the clock', async () => {
+    const at = new Date('2031-02-03T04:05:06.789Z');
+    let executed = 0;
+    const counted = t.db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: (args) => {
+        executed += 1;
+        return Promise.resolve(args.result);
+      },
+    });
+    const clocked = createRepositories(counted, { clock: () => at });
+    const { run } = await repos.runs.create(runInput());
+    executed = 0;
+    // `b` lists its dependency twice: stored once, counted once.
+    expect(
+      await clocked.runs.savePlan(run.id, planOf({ a: [], b: ['a', 'a'], c: [] }), 'running'),
+    ).toEqual({
+      saved: true,
+      rootStepIds: ['a', 'c'],
+      roots: [
+        { stepId: 'a', maxAttempts: 3 },
+        { stepId: 'c', maxAttempts: 3 },
+      ],
+    });
+    expect(executed).toBe(1);
+    const detail = await repos.runs.detail(run.id);
+    expect(detail?.run).toMatchObject({ state: 'running', startedAt: at, updatedAt: at });
+    expect(detail?.plan?.createdAt).toEqual(at);
+    // By position (topological order).
+    expect(
+      detail?.steps.map((s) => [s.stepId, s.state, s.pendingDeps, s.dependsOn, s.queuedAt]),
+    ).toEqual([
+      ['a', 'queued', 0, [], at],
+      ['c', 'queued', 0, [], at],
+      ['b', 'pending', 1, ['a'], null],
+    ]);
+    expect(detail?.steps[0]).toMatchObject({ timeoutMs: 30_000, risk: 'low' });
+  });
+
+  it('saves a plan once when deliveries race, each losing call answering the queued roots', async () => {
+    const { run } = await repos.runs.create(runInput());
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => repos.runs.savePlan(run.id, planOf(diamond), 'running')),
+    );
+    expect(results.filter((r) => r.saved)).toHaveLength(1);
+    for (const r of results) {
+      expect(r).toMatchObject({ rootStepIds: ['a'], roots: [{ stepId: 'a', maxAttempts: 3 }] });
+    }
+    expect((await repos.runs.detail(run.id))?.steps).toHaveLength(4);
+  });
+
   it('does not save a plan for a run that is no longer pending, nor for an unknown run', async () => {
     const { run } = await repos.runs.create(runInput());
     await repos.runs.cancel(run.id, 'changed my mind');
@@ -172,6 +223,10 @@ describe('runs repository (Postgres)', () => {
       'awaiting_approval',
     );
     expect(saved).toEqual({ saved: true, rootStepIds: [], roots: [] });
+    expect(await repos.runs.get(run.id)).toMatchObject({
+      state: 'awaiting_approval',
+      startedAt: null,
+    });
     expect(await repos.steps.queued(run.id)).toEqual([]);
     expect(await repos.runs.approve(run.id)).toEqual({
       rootStepIds: ['a', 'b'],

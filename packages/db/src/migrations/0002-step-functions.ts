@@ -4,7 +4,8 @@ import { sql, type Kysely } from 'kysely';
 // that replaces them (`create or replace`), never an edit of this file.
 //
 // Why functions: claiming and completing a step are the hot path (two calls per step). As
-// client-side transactions they cost 7 and 9–10 round trips; as one call each, 1. Each SQL
+// client-side transactions they cost 7 and 9–10 round trips; as one call each, 1. Saving a plan
+// (once per run) cost 6, also 1 now. Each SQL
 // statement of a VOLATILE PL/pgSQL function in READ COMMITTED takes a fresh snapshot, so what a
 // function reads after `select … for update` of the run includes everything committed by the
 // transaction that held the lock before it: the same guarantee as the client-side transaction.
@@ -124,14 +125,91 @@ begin
 end
 $fn$`;
 
-/** Claim and complete a step in one round trip each. */
+/**
+ * Store a run's plan and steps and move the run from `pending` to `p_next` (see
+ * `RunRepository.savePlan`). `p_steps` is a JSON array of `{ stepId, position, tool, input,
+ * dependsOn, timeoutMs, maxAttempts, risk }` (`dependsOn` without duplicates). `result` is
+ * `not-found`, `saved`, or `not-saved` (the run is not pending or already has a plan: nothing
+ * changed); `roots` is a JSON array of `{ stepId, maxAttempts }`, by position: the roots this
+ * call queued, or for `not-saved` the run's currently queued roots.
+ *
+ * A function rather than one data-modifying CTE statement: every CTE of a statement shares one
+ * snapshot, so a call that waited for a concurrent save of the same run to commit would see the
+ * run updated (the row is re-read) but not that save's steps, and answer `not-saved` without
+ * the queued roots. Here each statement after the lock takes a fresh snapshot, as in the
+ * client-side transaction this replaces; and `not-found` needs no second query.
+ */
+const savePlan = sql`
+create function agentry_save_plan(
+  p_run_id uuid, p_next text, p_source text, p_produced_by text, p_summary text, p_hash text,
+  p_body jsonb, p_steps jsonb, p_now timestamptz
+) returns table (result text, roots jsonb)
+language plpgsql volatile as $fn$
+declare
+  v_run_state text;
+  v_queue_roots boolean := p_next = 'running';
+  v_saved boolean := false;
+  v_roots jsonb;
+begin
+  select r.state into v_run_state from runs r where r.id = p_run_id for no key update;
+  if not found then
+    return query select 'not-found'::text, '[]'::jsonb;
+    return;
+  end if;
+  if v_run_state = 'pending' then
+    insert into plans (run_id, source, produced_by, summary, hash, body, created_at)
+      values (p_run_id, p_source, p_produced_by, p_summary, p_hash, p_body, p_now)
+      on conflict (run_id) do nothing;
+    v_saved := found;
+  end if;
+  if not v_saved then
+    -- A fresh snapshot, taken under the run lock: the steps of a save that committed first.
+    select coalesce(
+        jsonb_agg(jsonb_build_object('stepId', s.step_id, 'maxAttempts', s.max_attempts)
+          order by s.position),
+        '[]'::jsonb)
+      into v_roots from steps s
+      where s.run_id = p_run_id and s.state = 'queued' and s.depends_on = '[]'::jsonb;
+    return query select 'not-saved'::text, v_roots;
+    return;
+  end if;
+  with inserted as (
+    insert into steps (run_id, step_id, position, tool, input, depends_on, pending_deps,
+        timeout_ms, max_attempts, risk, state, queued_at)
+      select p_run_id, e->>'stepId', (e->>'position')::int, e->>'tool', e->'input',
+          e->'dependsOn', jsonb_array_length(e->'dependsOn'), (e->>'timeoutMs')::int,
+          (e->>'maxAttempts')::int, e->>'risk',
+          case when v_queue_roots and jsonb_array_length(e->'dependsOn') = 0
+            then 'queued' else 'pending' end,
+          case when v_queue_roots and jsonb_array_length(e->'dependsOn') = 0
+            then p_now end
+        from jsonb_array_elements(p_steps) e
+      returning step_id, max_attempts, position, state
+  )
+  select coalesce(
+      jsonb_agg(jsonb_build_object('stepId', i.step_id, 'maxAttempts', i.max_attempts)
+        order by i.position) filter (where i.state = 'queued'),
+      '[]'::jsonb)
+    into v_roots from inserted i;
+  update runs r set state = p_next, updated_at = p_now,
+      started_at = case when v_queue_roots then p_now else r.started_at end
+    where r.id = p_run_id;
+  return query select 'saved'::text, v_roots;
+end
+$fn$`;
+
+/** Claim and complete a step, and save a plan, in one round trip each. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await startAttempt.execute(db);
   await completeStep.execute(db);
+  await savePlan.execute(db);
 }
 
 /** Drops the functions {@link up} created. */
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop function agentry_save_plan(uuid, text, text, text, text, text, jsonb, jsonb, timestamptz)`.execute(
+    db,
+  );
   await sql`drop function agentry_complete_step(uuid, text, bigint, jsonb, timestamptz)`.execute(
     db,
   );
