@@ -1,5 +1,5 @@
 import { AppError, jobIds, queueNames, type QueueName } from '@agentry/schema';
-import { Queue, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type {
   DeadLetterAdminStore,
@@ -7,6 +7,7 @@ import type {
   DeadLetterRecord,
 } from './dead-letter-admin-store';
 import { jobOptionsFor } from './job-options-for';
+import { createQueueCache } from './queue-cache';
 import { parseJobPayload } from './parse-job-payload';
 import { noopLogger, type QueueLogger } from './queue-logger';
 import { toQueueError } from './to-queue-error';
@@ -48,22 +49,8 @@ export interface DeadLetterAdminOptions {
 export function createDeadLetterAdmin(options: DeadLetterAdminOptions): DeadLetterAdmin {
   const { connection, prefix, store } = options;
   const log = options.log ?? noopLogger;
-  const queues = new Map<string, Queue>();
-  let closing: Promise<void> | undefined;
-  const queue = (name: string): Queue => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, {
-        connection,
-        prefix,
-        skipWaitingForReady: true,
-        skipVersionCheck: true,
-      });
-      q.on('error', (err: Error) => log.warn({ err, queue: name }, 'queue error'));
-      queues.set(name, q);
-    }
-    return q;
-  };
+  const queues = createQueueCache(connection, prefix, log);
+  const queue = (name: string) => queues.get(name);
   const redis = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -138,11 +125,6 @@ export function createDeadLetterAdmin(options: DeadLetterAdminOptions): DeadLett
     get: (id) => store.get(id),
     replay,
     purge,
-    close() {
-      closing ??= Promise.allSettled([...queues.values()].map((q) => q.close())).then(
-        () => undefined,
-      );
-      return closing;
-    },
+    close: () => queues.closeAll(),
   };
 }

@@ -14,3 +14,4 @@ export * from './redis-connection';
 export * from './redis-key-prefix';
 export * from './to-queue-error';
 export * from './worker-runtime';
+export * from './queue-cache';

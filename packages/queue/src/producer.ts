@@ -5,9 +5,10 @@ import {
   type JobPayloadInput,
   type QueueName,
 } from '@agentry/schema';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobOptionsFor } from './job-options-for';
+import { createQueueCache } from './queue-cache';
 import { parsePayloadOf } from './parse-job-payload';
 import { noopLogger, type QueueLogger } from './queue-logger';
 import { toQueueError } from './to-queue-error';
@@ -113,26 +114,13 @@ export function createProducer(options: ProducerOptions): Producer {
   const log = options.log ?? noopLogger;
   const timeoutMs = options.timeoutMs ?? 2_000;
   const clock = options.clock ?? Date.now;
-  const queues = new Map<QueueName, Queue>();
+  const queues = createQueueCache(connection, prefix, log);
   const adding = new Map<string, Promise<EnqueueResult>>();
   let closing: Promise<void> | undefined;
 
   const queue = (name: QueueName): Queue => {
     if (closing) throw new AppError('UNAVAILABLE', 'producer is closed');
-    let q = queues.get(name);
-    if (!q) {
-      // skipWaitingForReady + skipVersionCheck: the queue must not pin a failed first connection
-      // (BullMQ would keep the rejected init forever); `checkRedis` verifies the version at start-up.
-      q = new Queue(name, {
-        connection,
-        prefix,
-        skipWaitingForReady: true,
-        skipVersionCheck: true,
-      });
-      q.on('error', (err: Error) => log.warn({ err, queue: name }, 'queue error'));
-      queues.set(name, q);
-    }
-    return q;
+    return queues.get(name);
   };
 
   const enqueue = async <K extends JobKind>(
@@ -187,13 +175,7 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   };
 
-  const close = (): Promise<void> => {
-    closing ??= Promise.allSettled([...queues.values()].map((q) => q.close())).then((results) => {
-      for (const r of results)
-        if (r.status === 'rejected') log.warn({ err: r.reason }, 'queue close failed');
-    });
-    return closing;
-  };
+  const close = (): Promise<void> => (closing ??= queues.closeAll());
 
   return { enqueue, queue, close };
 }

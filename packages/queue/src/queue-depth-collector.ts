@@ -1,5 +1,6 @@
-import { Queue, type JobType } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createQueueCache } from './queue-cache';
 import { noopLogger, type QueueLogger } from './queue-logger';
 
 /** The job states counted, as BullMQ names them. */
@@ -52,16 +53,8 @@ export function createQueueDepthCollector(
   const log = options.log ?? noopLogger;
   const clock = options.clock ?? Date.now;
   const intervalMs = options.intervalMs ?? 5_000;
-  const queues = options.queues.map((name) => {
-    const q = new Queue(name, {
-      connection,
-      prefix,
-      skipWaitingForReady: true,
-      skipVersionCheck: true,
-    });
-    q.on('error', (err: Error) => log.warn({ err, queue: name }, 'queue error'));
-    return q;
-  });
+  const cache = createQueueCache(connection, prefix, log);
+  const queues = options.queues.map((name) => cache.get(name));
   let timer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let round: Promise<void> | undefined;
@@ -105,7 +98,7 @@ export function createQueueDepthCollector(
       closing ??= (async () => {
         clearInterval(timer);
         await round;
-        await Promise.allSettled(queues.map((q) => q.close()));
+        await cache.closeAll();
       })();
       return closing;
     },
