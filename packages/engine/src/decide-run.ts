@@ -8,6 +8,31 @@ export interface Decision {
   reason?: string;
 }
 
+/** Every decision is an audit event and a log line with the run's correlation id. */
+async function recordDecision(
+  deps: EngineDeps,
+  run: { id: string; correlationId: string },
+  decision: Decision,
+  verb: 'approve' | 'reject' | 'cancel',
+) {
+  await deps.repos.audit.record({
+    actor: decision.actor,
+    action: `run.${verb}`,
+    targetType: 'run',
+    targetId: run.id,
+    details: { reason: decision.reason ?? null },
+  });
+  deps.log.info(
+    {
+      runId: run.id,
+      correlationId: run.correlationId,
+      actor: decision.actor,
+      reason: decision.reason,
+    },
+    `run ${verb === 'approve' ? 'approved' : verb === 'reject' ? 'rejected' : 'cancelled'}`,
+  );
+}
+
 async function requireRun(deps: EngineDeps, runId: string) {
   const run = await deps.repos.runs.get(runId);
   if (!run) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
@@ -23,18 +48,8 @@ export async function approveRun(deps: EngineDeps, decision: Decision) {
       details: { state: run.state },
     });
   }
-  await deps.repos.audit.record({
-    actor: decision.actor,
-    action: 'run.approve',
-    targetType: 'run',
-    targetId: run.id,
-    details: { reason: decision.reason ?? null },
-  });
+  await recordDecision(deps, run, decision, 'approve');
   await dispatchSteps(deps, run.id, run.correlationId, approved.roots);
-  deps.log.info(
-    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
-    'run approved',
-  );
   return { runId: run.id, state: 'running' as const };
 }
 
@@ -48,17 +63,7 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
   }
   const rejected = await deps.repos.runs.reject(run.id, decision.reason ?? 'rejected');
   if (!rejected) throw new AppError('CONFLICT', `run ${run.id} changed state meanwhile`);
-  await deps.repos.audit.record({
-    actor: decision.actor,
-    action: 'run.reject',
-    targetType: 'run',
-    targetId: run.id,
-    details: { reason: decision.reason ?? null },
-  });
-  deps.log.info(
-    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
-    'run rejected',
-  );
+  await recordDecision(deps, run, decision, 'reject');
   return { runId: run.id, state: 'rejected' as const };
 }
 
@@ -74,17 +79,7 @@ export async function cancelRun(deps: EngineDeps, decision: Decision) {
       details: { state: run.state },
     });
   }
-  await deps.repos.audit.record({
-    actor: decision.actor,
-    action: 'run.cancel',
-    targetType: 'run',
-    targetId: run.id,
-    details: { reason: decision.reason ?? null },
-  });
-  deps.log.info(
-    { runId: run.id, correlationId: run.correlationId, actor: decision.actor },
-    'run cancelled',
-  );
+  await recordDecision(deps, run, decision, 'cancel');
   // Decide on what the cancel actually left behind, not on the state read before it: a run read
   // as `awaiting_approval` may have been approved (and a step completed) meanwhile, and a running
   // run whose steps had not completed has nothing to undo (no empty compensate job).
