@@ -1,77 +1,12 @@
-import { AppError, jobIds, queueNames, type JobPayloadInput } from '@agentry/schema';
+import { AppError, jobIds, queueNames } from '@agentry/schema';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { FailedForGood } from '../src/dead-letter-store';
+import { describe, expect, it } from 'vitest';
 import type { JobContext } from '../src/job-context';
-import { createProducer, type Producer } from '../src/producer';
-import type { JobFinishedEvent } from '../src/queue-observer';
-import { createRedisConnection } from '../src/redis-connection';
-import {
-  createWorkerRuntime,
-  type WorkerRuntime,
-  type WorkerRuntimeOptions,
-} from '../src/worker-runtime';
-import {
-  deleteKeys,
-  memoryLogger,
-  MemoryDeadLetters,
-  redisUrl,
-  testPrefix,
-  untilReady,
-  waitFor,
-} from './support';
+import { createWorkerRuntime } from '../src/worker-runtime';
+import { memoryLogger, MemoryDeadLetters, redisUrl, waitFor } from './support';
+import { noCompensate, runId, step, useWorkerHarness } from './worker-harness';
 
-const prefixes: string[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(async () => {
-  for (const p of prefixes) await deleteKeys(p);
-});
-
-const runId = '2b8e7a8e-6c3a-4d6a-9d3e-2f1a3b4c5d6e';
-const step = (stepId: string): JobPayloadInput<'step'> => ({
-  runId,
-  stepId,
-  correlationId: 'corr-1',
-});
-
-type StepOptions = WorkerRuntimeOptions<'agentry.step'>;
-
-async function setup(handlers: StepOptions['handlers'], extra: Partial<StepOptions> = {}) {
-  const prefix = testPrefix('worker');
-  prefixes.push(prefix);
-  const store = new MemoryDeadLetters();
-  const log = memoryLogger();
-  const finished: JobFinishedEvent[] = [];
-  const failedForGood: FailedForGood[] = [];
-  const runtime: WorkerRuntime = createWorkerRuntime({
-    queue: queueNames.step,
-    connection: { url: redisUrl },
-    prefix,
-    handlers,
-    log,
-    deadLetters: store,
-    observer: { jobFinished: (e) => finished.push(e) },
-    hooks: { onFailedForGood: async (f) => void failedForGood.push(f) },
-    lockDurationMs: 2_000,
-    stalledIntervalMs: 1_000,
-    ...extra,
-  });
-  const connection: Redis = createRedisConnection(redisUrl, 'producer');
-  await untilReady(connection);
-  const producer: Producer = createProducer({ connection, prefix });
-  closers.push(async () => {
-    await runtime.close({ deadlineMs: 2_000 });
-    await producer.close();
-    await connection.quit();
-  });
-  return { prefix, store, log, finished, failedForGood, runtime, producer, connection };
-}
-
-const noCompensate: StepOptions['handlers']['compensate'] = async () => undefined;
+const { setup, closeAfter } = useWorkerHarness();
 
 describe('createWorkerRuntime', () => {
   it('runs the handler with a typed payload and context; its result is the return value', async () => {
@@ -173,7 +108,7 @@ describe('createWorkerRuntime', () => {
       deadLetterId: letter?.id,
     });
     const dlq = new Queue(queueNames.dlq, { connection: t.connection, prefix: t.prefix });
-    closers.push(() => dlq.close());
+    closeAfter(() => dlq.close());
     const entry = await dlq.getJob(jobIds.deadLetter(letter?.id ?? ''));
     expect(entry?.name).toBe('dead-letter');
     expect(entry?.data).toMatchObject({
@@ -244,98 +179,6 @@ describe('createWorkerRuntime', () => {
     expect(t.failedForGood.every((f) => f.payload === undefined)).toBe(true);
     expect((await q.getJob('bad.3'))?.failedReason).toMatch(/^\[VALIDATION\] invalid payload/);
     expect(t.finished.filter((e) => e.outcome === 'invalid')).toHaveLength(bad.length);
-  });
-
-  it('aborts the signal on timeout and fails the attempt with TIMEOUT', async () => {
-    let signal: AbortSignal | undefined;
-    const t = await setup(
-      {
-        step: (_p, ctx) => {
-          signal = ctx.signal;
-          return new Promise(() => undefined); // ignores its signal: the runtime still ends the attempt
-        },
-        compensate: noCompensate,
-      },
-      { timeoutsMs: { step: 150 } },
-    );
-    await t.runtime.start();
-    const jobId = jobIds.step(runId, 't');
-    await t.producer.enqueue('step', step('t'), { jobId, attempts: 1 });
-    await waitFor(() => t.failedForGood.length === 1);
-    expect(signal?.aborted).toBe(true);
-    expect((signal?.reason as Error).name).toBe('TimeoutError');
-    expect(t.failedForGood[0]?.errorCode).toBe('TIMEOUT');
-  });
-
-  it('times out a handler that never reads its signal; a signal read later is born aborted', async () => {
-    let ctxSeen: JobContext | undefined;
-    const t = await setup(
-      {
-        step: (_p, ctx) => {
-          ctxSeen = ctx;
-          return new Promise(() => undefined);
-        },
-        compensate: noCompensate,
-      },
-      { timeoutsMs: { step: 100 } },
-    );
-    await t.runtime.start();
-    const jobId = jobIds.step(runId, 'lazy-timeout');
-    const started = Date.now();
-    await t.producer.enqueue('step', step('lazy-timeout'), { jobId, attempts: 1 });
-    await waitFor(() => t.failedForGood.length === 1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-    expect(t.failedForGood[0]?.errorCode).toBe('TIMEOUT');
-    expect(ctxSeen?.signal.aborted).toBe(true);
-    expect((ctxSeen?.signal.reason as Error).name).toBe('TimeoutError');
-  });
-
-  it('creates the child logger on first use only, bound to the job fields', async () => {
-    const base = memoryLogger();
-    let children = 0;
-    const log = { ...base, child: (b: Record<string, unknown>) => (children++, base.child(b)) };
-    const done: string[] = [];
-    const t = await setup(
-      {
-        step: async (p, ctx) => {
-          if (p.stepId === 'loud') {
-            ctx.log.info({ n: 1 }, 'first');
-            ctx.log.info({ n: 2 }, 'second');
-          }
-          done.push(p.stepId);
-        },
-        compensate: noCompensate,
-      },
-      { log },
-    );
-    await t.runtime.start();
-    await t.producer.enqueue('step', step('quiet'), { jobId: jobIds.step(runId, 'quiet') });
-    await waitFor(() => done.includes('quiet'));
-    expect(children).toBe(0);
-    await t.producer.enqueue('step', step('loud'), { jobId: jobIds.step(runId, 'loud') });
-    await waitFor(() => done.includes('loud'));
-    expect(children).toBe(1);
-    const lines = base.lines.filter((l) => l.msg === 'first' || l.msg === 'second');
-    expect(lines.map((l) => l.obj)).toEqual([
-      {
-        jobId: jobIds.step(runId, 'loud'),
-        queue: queueNames.step,
-        attempt: 1,
-        runId,
-        stepId: 'loud',
-        correlationId: 'corr-1',
-        n: 1,
-      },
-      {
-        jobId: jobIds.step(runId, 'loud'),
-        queue: queueNames.step,
-        attempt: 1,
-        runId,
-        stepId: 'loud',
-        correlationId: 'corr-1',
-        n: 2,
-      },
-    ]);
   });
 
   it('dead-letters a job that stalled more than allowed without running the handler', async () => {
