@@ -1,17 +1,8 @@
 import { Gauge, type Registry } from 'prom-client';
+import { queueDepthStates } from '@agentry/schema';
 import { getOrCreateMetric } from './get-or-create-metric';
 
-/** The job states {@link QueueDepthMetrics} exports (BullMQ's `getJobCounts()` states). */
-export const queueDepthStates: readonly string[] = [
-  'waiting',
-  'prioritized',
-  'delayed',
-  'active',
-  'failed',
-  'completed',
-  'paused',
-  'waiting-children',
-];
+export { queueDepthStates } from '@agentry/schema';
 
 /** BullMQ reports `waiting` under its internal key `wait`. */
 const aliases: Readonly<Record<string, string>> = { wait: 'waiting' };
@@ -50,7 +41,8 @@ export class QueueDepthMetrics {
   set(queue: string, counts: Record<string, number>, oldestWaitingAgeSeconds?: number): void {
     for (const [key, value] of Object.entries(counts)) {
       const state = aliases[key] ?? key;
-      if (!queueDepthStates.includes(state) || !Number.isFinite(value)) continue;
+      if (!(queueDepthStates as readonly string[]).includes(state) || !Number.isFinite(value))
+        continue;
       this.#depth.set({ queue, state }, value);
     }
     if (oldestWaitingAgeSeconds !== undefined && Number.isFinite(oldestWaitingAgeSeconds)) {

@@ -1,19 +1,8 @@
+import { queueDepthStates } from '@agentry/schema';
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createQueueCache } from './queue-cache';
 import { noopLogger, type QueueLogger } from './queue-logger';
-
-/** The job states counted, as BullMQ names them. */
-export const depthStates = [
-  'waiting',
-  'prioritized',
-  'delayed',
-  'active',
-  'failed',
-  'completed',
-  'paused',
-  'waiting-children',
-] as const;
 
 export type DepthSink = (
   queue: string,
@@ -61,7 +50,7 @@ export function createQueueDepthCollector(
 
   const collectQueue = async (q: Queue): Promise<void> => {
     // `paused` is not a JobType in bullmq 6's typings but its getCounts script still counts the list.
-    const counts = await q.getJobCounts(...(depthStates as readonly string[] as JobType[]));
+    const counts = await q.getJobCounts(...(queueDepthStates as readonly string[] as JobType[]));
     // wait is a list: new jobs are pushed on the left, workers take from the right (the oldest).
     const oldestId = await connection.lindex(q.keys.wait ?? q.toKey('wait'), -1);
     const ts = oldestId === null ? null : await connection.hget(q.toKey(oldestId), 'timestamp');

@@ -11,6 +11,19 @@ export const queueNames = {
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
+/** The job states a queue's depth is reported in, as BullMQ names them (`getJobCounts`). */
+export const queueDepthStates = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'failed',
+  'completed',
+  'paused',
+  'waiting-children',
+] as const;
+export type QueueDepthState = (typeof queueDepthStates)[number];
+
 const CorrelationId = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'correlation id: 1-128 of A-Z a-z 0-9 . _ : -');
