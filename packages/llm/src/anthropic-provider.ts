@@ -1,0 +1,116 @@
+import { AppError } from '@agentry/schema';
+import { z } from 'zod';
+import { postJson, resolveApiKey } from './post-json';
+import type { ApiKeySource, Completion, CompletionRequest, LlmProvider } from './provider';
+
+/** Options of {@link anthropicProvider}. */
+export interface AnthropicProviderOptions {
+  /** @default 'https://api.anthropic.com' */
+  baseUrl?: string;
+  apiKey: ApiKeySource;
+  model: string;
+  maxTokens: number;
+  /** Deadline of one call, body included. */
+  timeoutMs: number;
+  /** @default '2023-06-01' */
+  anthropicVersion?: string;
+  /** Name in errors and call records. @default 'anthropic' */
+  name?: string;
+  fetch?: typeof fetch;
+  /** Wall clock, ms. @default Date.now */
+  now?: () => number;
+  /** Monotonic clock for latency, ms. @default performance.now */
+  monotonic?: () => number;
+}
+
+const Message = z.object({
+  model: z.string().optional(),
+  content: z.array(
+    z.union([
+      z.object({ type: z.literal('text'), text: z.string() }),
+      z.object({ type: z.literal('tool_use'), name: z.string(), input: z.unknown() }),
+      z.looseObject({ type: z.string() }),
+    ]),
+  ),
+  usage: z
+    .object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() })
+    .optional(),
+});
+
+/**
+ * A provider for the Anthropic Messages API. Structured output is requested tool-use style: one
+ * tool whose `input_schema` is the wanted schema, forced with `tool_choice`; its `input` is the
+ * answer. A text answer (a model that ignored the tool) is passed on as text, for validation.
+ */
+export function anthropicProvider(options: AnthropicProviderOptions): LlmProvider {
+  const {
+    baseUrl = 'https://api.anthropic.com',
+    model,
+    maxTokens,
+    timeoutMs,
+    anthropicVersion = '2023-06-01',
+    name = 'anthropic',
+    now = Date.now,
+    monotonic = () => performance.now(),
+  } = options;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const url = `${baseUrl.replace(/\/+$/, '')}/v1/messages`;
+
+  return {
+    name,
+    model,
+    async complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion> {
+      const key = await resolveApiKey(options.apiKey, name);
+      const started = monotonic();
+      const body: Record<string, unknown> = {
+        model,
+        max_tokens: maxTokens,
+        system: request.system,
+        messages: request.messages,
+      };
+      if (request.jsonSchema !== undefined) {
+        // `$schema` is not part of a tool's input schema.
+        const { $schema: _ignored, ...inputSchema } = request.jsonSchema.schema;
+        body.tools = [
+          {
+            name: request.jsonSchema.name,
+            description: 'Return the answer as this tool input.',
+            input_schema: inputSchema,
+          },
+        ];
+        body.tool_choice = { type: 'tool', name: request.jsonSchema.name };
+      }
+      const answer = await postJson({
+        provider: name,
+        url,
+        headers: { 'x-api-key': key, 'anthropic-version': anthropicVersion },
+        body,
+        timeoutMs,
+        signal,
+        fetch: doFetch,
+        now,
+        secrets: [key],
+      });
+      const parsed = Message.safeParse(answer);
+      if (!parsed.success) {
+        throw new AppError('TRANSIENT', `${name}: unexpected answer shape`, {
+          details: { provider: name, issues: parsed.error.issues },
+        });
+      }
+      const { content, usage } = parsed.data;
+      const toolUse = content.find((block) => block.type === 'tool_use');
+      const text =
+        toolUse !== undefined && 'input' in toolUse
+          ? JSON.stringify(toolUse.input)
+          : content
+              .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
+              .join('');
+      return {
+        content: text,
+        usage: { inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0 },
+        model: parsed.data.model ?? model,
+        latencyMs: monotonic() - started,
+      };
+    },
+  };
+}

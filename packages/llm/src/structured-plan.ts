@@ -1,0 +1,191 @@
+import {
+  AppError,
+  Plan,
+  isAppError,
+  toAppError,
+  validatePlan,
+  type PlanInput,
+} from '@agentry/schema';
+import { z } from 'zod';
+import type { LlmCall } from './llm-call';
+import { costOf, type PriceTable } from './price-table';
+import type { ChatMessage, Completion, LlmProvider } from './provider';
+
+/** A tool the model may use in a plan. */
+export interface ToolDescription {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool's input, shown to the model. */
+  inputSchema?: unknown;
+}
+
+/** Options of {@link structuredPlan}. */
+export interface StructuredPlanOptions {
+  provider: LlmProvider;
+  toolCatalog: readonly ToolDescription[];
+  /** Rounds that send the validation errors back. @default 1 */
+  maxRepairs?: number;
+  /** Prices of the calls. @default no prices (every call `priced: false`) */
+  prices?: PriceTable;
+  /** @default performance.now */
+  monotonic?: () => number;
+}
+
+export interface PlanRequestOptions {
+  signal?: AbortSignal;
+  /** Earlier turns, sent before the intent. */
+  history?: readonly ChatMessage[];
+  /** Called as each call ends, also when `plan` then rejects (so no call goes unrecorded). */
+  onCall?: (call: LlmCall) => void;
+}
+
+export interface StructuredPlanResult {
+  /** Validated against the plan schema and the tool catalog; `source` is `'llm'`. */
+  plan: PlanInput;
+  calls: LlmCall[];
+}
+
+export interface StructuredPlanner {
+  /**
+   * Ask the model for a plan of `intentText`. Rejects with `AppError('PLAN_INVALID')` (issues
+   * in `details.issues`, the calls in `details.calls`) when the answer still fails after the
+   * repair rounds, or with the provider's `AppError` (its `details` left as they are).
+   */
+  plan(intentText: string, options?: PlanRequestOptions): Promise<StructuredPlanResult>;
+}
+
+const schemaName = 'agentry_plan';
+
+/**
+ * A planner that asks one provider for a plan as structured output, validates it, and sends
+ * the validation errors back for at most `maxRepairs` more rounds. An invalid plan never
+ * leaves it. It does not retry faults: that belongs to the resilience layer around it.
+ */
+export function structuredPlan(options: StructuredPlanOptions): StructuredPlanner {
+  const { provider, toolCatalog, maxRepairs = 1, prices = { models: {} } } = options;
+  const monotonic = options.monotonic ?? (() => performance.now());
+  // `source` and `producedBy` are ours to fill in, so the model is not asked for them.
+  const jsonSchema = z.toJSONSchema(Plan.omit({ source: true, producedBy: true }), {
+    io: 'input',
+  }) as Record<string, unknown>;
+  const knownTools = new Set(toolCatalog.map((tool) => tool.name));
+  const system = systemPrompt(toolCatalog);
+  const producedBy = `${provider.name}:${provider.model}`.slice(0, 128);
+
+  function record(calls: LlmCall[], call: LlmCall, onCall: PlanRequestOptions['onCall']): void {
+    calls.push(call);
+    onCall?.(call);
+  }
+
+  function callOf(answer: Completion, outcome: LlmCall['outcome']): LlmCall {
+    const priced = costOf(answer.model, answer.usage, prices);
+    const cost = priced.priced ? priced : costOf(provider.model, answer.usage, prices);
+    return {
+      provider: provider.name,
+      model: answer.model,
+      inputTokens: answer.usage.inputTokens,
+      outputTokens: answer.usage.outputTokens,
+      costUsd: cost.costUsd,
+      priced: cost.priced,
+      latencyMs: answer.latencyMs,
+      outcome,
+    };
+  }
+
+  return {
+    async plan(intentText, { signal, history = [], onCall } = {}) {
+      const calls: LlmCall[] = [];
+      const messages: ChatMessage[] = [...history, { role: 'user', content: intentText }];
+      let issues: unknown[] = [];
+      for (let round = 0; round <= maxRepairs; round += 1) {
+        const started = monotonic();
+        let answer: Completion;
+        try {
+          answer = await provider.complete(
+            { system, messages, jsonSchema: { name: schemaName, schema: jsonSchema } },
+            signal,
+          );
+        } catch (caught) {
+          const error = toAppError(caught, 'TRANSIENT');
+          record(
+            calls,
+            {
+              provider: provider.name,
+              model: provider.model,
+              inputTokens: 0,
+              outputTokens: 0,
+              costUsd: 0,
+              priced: false,
+              latencyMs: monotonic() - started,
+              outcome: 'error',
+              errorCode: error.code,
+            },
+            onCall,
+          );
+          throw error;
+        }
+        const checked = check(answer.content, knownTools, producedBy);
+        if (checked.ok) {
+          record(calls, callOf(answer, 'ok'), onCall);
+          return { plan: checked.plan, calls };
+        }
+        record(calls, callOf(answer, 'invalid'), onCall);
+        issues = checked.issues;
+        messages.push(
+          { role: 'assistant', content: answer.content },
+          { role: 'user', content: repairPrompt(issues) },
+        );
+      }
+      throw new AppError('PLAN_INVALID', `${provider.name}: the model's plan failed validation`, {
+        details: { issues, calls, repairs: maxRepairs },
+      });
+    },
+  };
+}
+
+type Checked = { ok: true; plan: PlanInput } | { ok: false; issues: unknown[] };
+
+function check(content: string, knownTools: ReadonlySet<string>, producedBy: string): Checked {
+  let candidate: unknown;
+  try {
+    candidate = JSON.parse(content);
+  } catch (caught) {
+    return { ok: false, issues: [{ message: `not JSON: ${toAppError(caught).message}` }] };
+  }
+  // Who made the plan is ours to say, not the model's.
+  if (typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate)) {
+    candidate = { ...candidate, source: 'llm', producedBy };
+  }
+  try {
+    return { ok: true, plan: validatePlan(candidate, knownTools).plan };
+  } catch (caught) {
+    if (!isAppError(caught)) throw caught;
+    const details = caught.details ?? {};
+    const issues = details.issues ?? details.problems;
+    return { ok: false, issues: Array.isArray(issues) ? issues : [{ message: caught.message }] };
+  }
+}
+
+function systemPrompt(tools: readonly ToolDescription[]): string {
+  const catalog = tools
+    .map((tool) => {
+      const input =
+        tool.inputSchema === undefined ? '' : ` input: ${JSON.stringify(tool.inputSchema)}`;
+      return `- ${tool.name}: ${tool.description}${input}`;
+    })
+    .join('\n');
+  return [
+    'You turn an operator intent into an execution plan for agentry.',
+    'Answer with one JSON object matching the plan schema, nothing else.',
+    'Use only these tools:',
+    catalog,
+  ].join('\n');
+}
+
+function repairPrompt(issues: readonly unknown[]): string {
+  return [
+    'That plan is invalid. Problems:',
+    JSON.stringify(issues, null, 1).slice(0, 4_000),
+    'Answer again with the corrected plan as one JSON object, nothing else.',
+  ].join('\n');
+}
