@@ -1,6 +1,5 @@
-import { AppError } from '@agentry/schema';
 import { z } from 'zod';
-import { postJson, resolveApiKey } from './post-json';
+import { postJsonAs, resolveApiKey } from './post-json';
 import type { ApiKeySource, Completion, CompletionRequest, LlmProvider } from './provider';
 
 /** Options of {@link anthropicProvider}. */
@@ -80,24 +79,24 @@ export function anthropicProvider(options: AnthropicProviderOptions): LlmProvide
         ];
         body.tool_choice = { type: 'tool', name: request.jsonSchema.name };
       }
-      const answer = await postJson({
-        provider: name,
-        url,
-        headers: { 'x-api-key': key, 'anthropic-version': anthropicVersion },
-        body,
-        timeoutMs,
-        signal,
-        fetch: doFetch,
-        now,
-        secrets: [key],
-      });
-      const parsed = Message.safeParse(answer);
-      if (!parsed.success) {
-        throw new AppError('TRANSIENT', `${name}: unexpected answer shape`, {
-          details: { provider: name, issues: parsed.error.issues },
-        });
-      }
-      const { content, usage } = parsed.data;
+      const {
+        content,
+        usage,
+        model: answered,
+      } = await postJsonAs(
+        {
+          provider: name,
+          url,
+          headers: { 'x-api-key': key, 'anthropic-version': anthropicVersion },
+          body,
+          timeoutMs,
+          signal,
+          fetch: doFetch,
+          now,
+          secrets: [key],
+        },
+        Message,
+      );
       const toolUse = content.find((block) => block.type === 'tool_use');
       const text =
         toolUse !== undefined && 'input' in toolUse
@@ -108,7 +107,7 @@ export function anthropicProvider(options: AnthropicProviderOptions): LlmProvide
       return {
         content: text,
         usage: { inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0 },
-        model: parsed.data.model ?? model,
+        model: answered ?? model,
         latencyMs: monotonic() - started,
       };
     },

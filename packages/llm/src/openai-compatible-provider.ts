@@ -1,6 +1,5 @@
-import { AppError } from '@agentry/schema';
 import { z } from 'zod';
-import { postJson, resolveApiKey } from './post-json';
+import { postJsonAs, resolveApiKey } from './post-json';
 import type { ApiKeySource, Completion, CompletionRequest, LlmProvider } from './provider';
 
 /** Options of {@link openAiCompatibleProvider}. */
@@ -75,31 +74,31 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleProviderOption
           },
         };
       }
-      const answer = await postJson({
-        provider: name,
-        url: url.toString(),
-        headers: azure === undefined ? { authorization: `Bearer ${key}` } : { 'api-key': key },
-        body,
-        timeoutMs,
-        signal,
-        fetch: doFetch,
-        now,
-        secrets: [key],
-      });
-      const parsed = ChatCompletion.safeParse(answer);
-      if (!parsed.success) {
-        throw new AppError('TRANSIENT', `${name}: unexpected answer shape`, {
-          details: { provider: name, issues: parsed.error.issues },
-        });
-      }
-      const { choices, usage } = parsed.data;
+      const {
+        choices,
+        usage,
+        model: answered,
+      } = await postJsonAs(
+        {
+          provider: name,
+          url: url.toString(),
+          headers: azure === undefined ? { authorization: `Bearer ${key}` } : { 'api-key': key },
+          body,
+          timeoutMs,
+          signal,
+          fetch: doFetch,
+          now,
+          secrets: [key],
+        },
+        ChatCompletion,
+      );
       return {
         content: choices[0]?.message.content ?? '',
         usage: {
           inputTokens: usage?.prompt_tokens ?? 0,
           outputTokens: usage?.completion_tokens ?? 0,
         },
-        model: parsed.data.model ?? model,
+        model: answered ?? model,
         latencyMs: monotonic() - started,
       };
     },

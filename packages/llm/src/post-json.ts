@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { AppError, isAppError, toError } from '@agentry/schema';
 import { retryAfterMsOfHeaders } from './retry-after';
 
@@ -147,4 +148,21 @@ export async function resolveApiKey(
       details: { provider },
     });
   }
+}
+
+/**
+ * {@link postJson}, then check the answer's shape: a 2xx whose body is not what the provider's
+ * API promises is a `TRANSIENT` fault (a proxy's error page, a half-deployed gateway).
+ */
+export async function postJsonAs<S extends z.ZodType>(
+  options: PostJsonOptions,
+  answer: S,
+): Promise<z.output<S>> {
+  const parsed = answer.safeParse(await postJson(options));
+  if (!parsed.success) {
+    throw new AppError('TRANSIENT', `${options.provider}: unexpected answer shape`, {
+      details: { provider: options.provider, issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
 }
