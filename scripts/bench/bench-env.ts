@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { Redis } from 'ioredis';
+import { redisKeyPrefix } from '@agentry/queue';
+import { deleteKeys as deleteKeysUnder } from '@agentry/queue/testing';
 
 /** The bench only ever talks to these two local servers. */
 export const redisUrl = 'redis://127.0.0.1:6379';
@@ -46,22 +47,9 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** Delete every key of a queue prefix base (`{base}:*`) with SCAN + UNLINK. */
-export async function deleteKeys(base: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  let deleted = 0;
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `{${base}}:*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
+/** Delete every key of a queue prefix base (`{base}:*`). */
+export function deleteKeys(base: string): Promise<void> {
+  return deleteKeysUnder(redisKeyPrefix(base), redisUrl);
 }
 
 /** The slice of `pg.Pool` the reference pipeline uses. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { deleteKeys } from '@agentry/queue/testing';
 import { FleetProcess } from './fleet-process';
 
 export const redisUrl = process.env.AGENTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -110,10 +111,7 @@ export class TestFleet {
 
   async close(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop()));
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${this.prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(this.prefix, redisUrl);
     await this.database.close();
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Repositories } from '@agentry/db';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
 import { createLogger, createRegistry } from '@agentry/observability';
 import type { Producer } from '@agentry/queue';
+import { deleteKeys, waitFor } from '@agentry/queue/testing';
 import {
   commonEnv,
   Intent,
@@ -84,40 +84,13 @@ export async function openTestFleet(name: string): Promise<TestFleet> {
     queue: (q) => services.producer.queue(q),
     async close() {
       await services.close({ deadlineMs: 5_000 });
-      await deleteKeys(services.prefix);
+      await deleteKeys(services.prefix, testRedisUrl);
       await database.close();
     },
   };
 }
 
-/** Delete every Redis key under a prefix. */
-export async function deleteKeys(prefix: string, url = testRedisUrl): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const pattern = `${prefix.replace(/([*?[\]\\])/g, '\\$1')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
-
-/** Poll every 25 ms until `check` holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { deleteKeys, waitFor };
 
 /**
  * Record a run and store a plan of `steps` as the planner does (one transaction) without

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorCode } from '@agentry/schema';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type {
   DeadLetterAdminStore,
   DeadLetterQuery,
@@ -16,33 +16,7 @@ export function testPrefix(name: string): string {
   return `{t-queue-${name}-${randomUUID().slice(0, 8)}}`;
 }
 
-/** Delete every key under a prefix. */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    const pattern = `${prefix.replace(/([*?[\]\\])/g, '\\$1')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
-
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { deleteKeys, waitFor } from '../src/testing';
 
 export interface LogLine {
   level: string;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { deleteKeys } from '@agentry/queue/testing';
 import { openFleetServices, type FleetServices } from '@agentry/engine';
 import { Plan, topologicalOrder } from '@agentry/schema';
 import { createApi, loadApiConfig, type ApiApp } from '../../src';
@@ -113,12 +114,9 @@ export class TestApi {
     for (const fn of this.cleanups.splice(0).reverse()) await fn().catch(() => undefined);
     await this.app.close();
     await this.services.close();
-    const redis = new Redis(redisUrl);
     try {
-      const keys = await redis.keys(`${this.prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeys(this.prefix, redisUrl);
     } finally {
-      await redis.quit();
       await this.database.close();
     }
   }
