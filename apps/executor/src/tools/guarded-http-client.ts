@@ -85,7 +85,7 @@ export const safeResponseHeaders: ReadonlySet<string> = new Set([
 ]);
 
 /** Set by the client (or by Node from the connection); a caller's value is dropped. */
-const clientOwnedHeaders = [
+export const clientOwnedHeaders: readonly string[] = [
   'host',
   'content-length',
   'transfer-encoding',

@@ -1,26 +1,13 @@
 import { limits } from '@agentry/schema';
 import { z } from 'zod';
-import { createGuardedHttpClient } from './guarded-http-client';
+import { clientOwnedHeaders, createGuardedHttpClient } from './guarded-http-client';
 import { defineTool, type ToolDefinition } from './tool';
 import type { UrlGuard } from './url-guard';
 
 const mib = 1024 * 1024;
 
-/** Request headers a plan may not set: the client owns them. */
-const reservedHeaders = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'accept-encoding',
-  'idempotency-key',
-  'proxy-authorization',
-]);
+/** Request headers a plan may not set: the client owns them, and proxy credentials. */
+const reservedHeaders = new Set([...clientOwnedHeaders, 'proxy-authorization']);
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name');
 
