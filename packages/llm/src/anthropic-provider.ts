@@ -1,25 +1,14 @@
 import { z } from 'zod';
 import { postJsonAs, resolveApiKey } from './post-json';
-import type { ApiKeySource, Completion, CompletionRequest, LlmProvider } from './provider';
+import type { Completion, CompletionRequest, LlmProvider, ProviderOptions } from './provider';
 
 /** Options of {@link anthropicProvider}. */
-export interface AnthropicProviderOptions {
+export interface AnthropicProviderOptions extends ProviderOptions {
   /** @default 'https://api.anthropic.com' */
   baseUrl?: string;
-  apiKey: ApiKeySource;
-  model: string;
   maxTokens: number;
-  /** Deadline of one call, body included. */
-  timeoutMs: number;
   /** @default '2023-06-01' */
   anthropicVersion?: string;
-  /** Name in errors and call records. @default 'anthropic' */
-  name?: string;
-  fetch?: typeof fetch;
-  /** Wall clock, ms. @default Date.now */
-  now?: () => number;
-  /** Monotonic clock for latency, ms. @default performance.now */
-  monotonic?: () => number;
 }
 
 const Message = z.object({

@@ -1,27 +1,16 @@
 import { z } from 'zod';
 import { postJsonAs, resolveApiKey } from './post-json';
-import type { ApiKeySource, Completion, CompletionRequest, LlmProvider } from './provider';
+import type { Completion, CompletionRequest, LlmProvider, ProviderOptions } from './provider';
 
 /** Options of {@link openAiCompatibleProvider}. */
-export interface OpenAiCompatibleProviderOptions {
+export interface OpenAiCompatibleProviderOptions extends ProviderOptions {
   /** Up to and including the version path: `https://api.openai.com/v1`, `http://localhost:11434/v1`, or an Azure deployment URL. */
   baseUrl: string;
-  apiKey: ApiKeySource;
-  model: string;
-  /** Deadline of one call, body included. */
-  timeoutMs: number;
   /** Azure OpenAI: send `api-key` instead of a bearer token and `?api-version=`. */
   azure?: { apiVersion: string };
-  /** Name in errors and call records. @default 'openai' */
-  name?: string;
   /** Ask for strict schema adherence (OpenAI's strict mode needs every property required). @default false */
   strictSchema?: boolean;
   maxTokens?: number;
-  fetch?: typeof fetch;
-  /** Wall clock, ms. @default Date.now */
-  now?: () => number;
-  /** Monotonic clock for latency, ms. @default performance.now */
-  monotonic?: () => number;
 }
 
 const ChatCompletion = z.object({

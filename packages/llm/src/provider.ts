@@ -44,3 +44,18 @@ export interface LlmProvider {
   readonly model: string;
   complete(request: CompletionRequest, signal?: AbortSignal): Promise<Completion>;
 }
+
+/** Options every provider takes. */
+export interface ProviderOptions {
+  apiKey: ApiKeySource;
+  model: string;
+  /** Deadline of one call, body included. */
+  timeoutMs: number;
+  /** Name in errors and call records. @default the provider's kind ('openai', 'anthropic') */
+  name?: string;
+  fetch?: typeof fetch;
+  /** Wall clock, ms. @default Date.now */
+  now?: () => number;
+  /** Monotonic clock for latency, ms. @default performance.now */
+  monotonic?: () => number;
+}
