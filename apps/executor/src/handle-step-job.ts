@@ -65,21 +65,19 @@ export async function handleStepJob(
     });
     await dispatchSteps(deps, runId, correlationId, done.ready);
     if (done.runSucceeded) log.info({}, 'run succeeded');
-    else if (!done.alreadyDone && done.readyStepIds.length === 0) {
-      // This step was in flight while a sibling failed the run (or it was cancelled): it is recorded as succeeded, but
-      // the run's compensate job may already have run (or found nothing to undo) without it, and
-      // its id would make a second enqueue a no-op. Queue a compensation of its own.
-      const run = await deps.repos.runs.get(runId);
-      if (run?.state === 'failed' || run?.state === 'cancelled') {
-        log.warn({ runState: run.state }, 'step finished after its run ended; compensating it');
-        await enqueueCompensation(
-          deps,
-          runId,
-          correlationId,
-          `step ${stepId} finished after the run was ${run.state}`,
-          `${jobIds.compensate(runId)}.${stepId}`,
-        );
-      }
+    else if (!done.alreadyDone && (done.runState === 'failed' || done.runState === 'cancelled')) {
+      // This step was in flight while its run ended (a sibling failed it, or it was cancelled): it
+      // is recorded as succeeded, but the run's compensate job may already have run (or found
+      // nothing to undo) without it, and its id would make a second enqueue a no-op. Queue a
+      // compensation of its own.
+      log.warn({ runState: done.runState }, 'step finished after its run ended; compensating it');
+      await enqueueCompensation(
+        deps,
+        runId,
+        correlationId,
+        `step ${stepId} finished after the run was ${done.runState}`,
+        `${jobIds.compensate(runId)}.${stepId}`,
+      );
     }
     return { outcome: 'succeeded', readySteps: done.readyStepIds, runSucceeded: done.runSucceeded };
   } catch (e) {

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { RunState } from '@agentry/schema';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
 import { toJson } from './json';
@@ -14,6 +15,12 @@ export interface CompleteResult {
   runSucceeded: boolean;
   /** The step was not `running` (a duplicate delivery, or cancelled): nothing changed. */
   alreadyDone: boolean;
+  /**
+   * The run's state after this call; `failed` or `cancelled` on a step that was recorded as
+   * succeeded means the run ended while it was in flight (so it needs compensating).
+   * Undefined when the run does not exist.
+   */
+  runState: RunState | undefined;
 }
 
 /**
@@ -33,6 +40,7 @@ export async function completeStep(
     ready: [],
     runSucceeded: false,
     alreadyDone: true,
+    runState: undefined,
   };
   if (!isUuid(runId)) return notRunning;
   // Attempt ids come from the database; anything else cannot name an attempt (and must not
@@ -42,16 +50,19 @@ export async function completeStep(
     result: 'done' | 'already-done';
     runSucceeded: boolean;
     ready: ReadyStep[];
+    runState: RunState | null;
   }>`
-    select r.result, r.run_succeeded, r.ready
+    select r.result, r.run_succeeded, r.ready, r.run_state
     from agentry_complete_step(${runId}::uuid, ${stepId}::text, ${attempt}::bigint,
       ${toJson(output)}::jsonb, ${now}::timestamptz) r`.execute(db);
   const row = rows[0];
-  if (!row || row.result === 'already-done') return notRunning;
+  if (!row) return notRunning;
+  if (row.result === 'already-done') return { ...notRunning, runState: row.runState ?? undefined };
   return {
     readyStepIds: row.ready.map((r) => r.stepId),
     ready: row.ready,
     runSucceeded: row.runSucceeded,
     alreadyDone: false,
+    runState: row.runState ?? undefined,
   };
 }

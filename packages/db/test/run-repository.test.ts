@@ -278,6 +278,7 @@ describe('runs repository (Postgres)', () => {
       ready: [],
       runSucceeded: false,
       alreadyDone: false,
+      runState: 'cancelled',
     });
     expect((await repos.runs.get(other.id))?.state).toBe('cancelled');
     expect((await repos.steps.forCompensation(other.id)).map((s) => s.stepId)).toEqual(['a']);

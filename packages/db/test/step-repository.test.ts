@@ -55,6 +55,7 @@ describe('steps repository (Postgres)', () => {
         ],
         runSucceeded: false,
         alreadyDone: false,
+        runState: 'running',
       });
       const b = await start(repos, runId, 'b');
       const c = await start(repos2, runId, 'c');
@@ -72,6 +73,7 @@ describe('steps repository (Postgres)', () => {
         ready: [],
         runSucceeded: true,
         alreadyDone: false,
+        runState: 'succeeded',
       });
       const detail = await repos.runs.detail(runId);
       expect(detail?.run.state).toBe('succeeded');
@@ -129,6 +131,7 @@ describe('steps repository (Postgres)', () => {
       ready: [],
       runSucceeded: false,
       alreadyDone: true,
+      runState: 'running',
     });
     expect((await repos.steps.get(runId, 'b'))?.pendingDeps).toBe(0);
   });

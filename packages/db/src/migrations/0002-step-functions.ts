@@ -68,12 +68,13 @@ $fn$`;
 /**
  * Record a step's success (see `StepRepository.complete`). `result` is `already-done` (the
  * step was not running: nothing changed) or `done`; `ready` is a JSON array of
- * `{ stepId, maxAttempts }` of the dependents this call queued, by position.
+ * `{ stepId, maxAttempts }` of the dependents this call queued, by position; `run_state` is the
+ * run's state after the call (so a step that finished after its run ended is known without a read).
  */
 const completeStep = sql`
 create function agentry_complete_step(
   p_run_id uuid, p_step_id text, p_attempt_id bigint, p_output jsonb, p_now timestamptz
-) returns table (result text, run_succeeded boolean, ready jsonb)
+) returns table (result text, run_succeeded boolean, ready jsonb, run_state text)
 language plpgsql volatile as $fn$
 declare
   v_run_state text;
@@ -87,7 +88,7 @@ begin
       where s.run_id = p_run_id and s.step_id = p_step_id for update;
   end if;
   if v_step_state is distinct from 'running' then
-    return query select 'already-done'::text, false, '[]'::jsonb;
+    return query select 'already-done'::text, false, '[]'::jsonb, v_run_state;
     return;
   end if;
   update steps s set state = 'succeeded', output = p_output, error = null, finished_at = p_now
@@ -97,7 +98,7 @@ begin
     where a.id = p_attempt_id and a.run_id = p_run_id and a.step_id = p_step_id
       and a.outcome = 'running';
   if v_run_state <> 'running' then
-    return query select 'done'::text, false, '[]'::jsonb;
+    return query select 'done'::text, false, '[]'::jsonb, v_run_state;
     return;
   end if;
   -- Decrement and queue in one update: a row must not be updated twice in one statement.
@@ -121,7 +122,8 @@ begin
         select 1 from steps s
           where s.run_id = p_run_id and s.state not in ('succeeded', 'skipped'));
   v_succeeded := found;
-  return query select 'done'::text, v_succeeded, v_ready;
+  return query select 'done'::text, v_succeeded, v_ready,
+    case when v_succeeded then 'succeeded' else v_run_state end;
 end
 $fn$`;
 
