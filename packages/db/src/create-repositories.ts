@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from './db';
 import { createAuditRepository, type AuditRepository } from './audit-repository';
 import { createDeadLetterRepository, type DeadLetterRepository } from './dead-letter-repository';
+import { createLlmCallRepository, type LlmCallRepository } from './llm-call-repository';
 import { createRunRepository, type RunRepository } from './run-repository';
 import { createStepRepository, type StepRepository } from './step-repository';
 
@@ -17,6 +18,7 @@ export interface Repositories {
   steps: StepRepository;
   deadLetters: DeadLetterRepository;
   audit: AuditRepository;
+  llmCalls: LlmCallRepository;
 }
 
 /** Build every repository over `db`. Cheap; holds no connection of its own. */
@@ -27,5 +29,6 @@ export function createRepositories(db: Kysely<DB>, options: RepositoryOptions = 
     steps: createStepRepository(db, clock),
     deadLetters: createDeadLetterRepository(db, clock),
     audit: createAuditRepository(db, clock),
+    llmCalls: createLlmCallRepository(db, clock),
   };
 }

@@ -2,8 +2,10 @@ import type { ColumnType, Generated } from 'kysely';
 import type {
   ErrorCode,
   Intent,
+  LlmCallPurpose,
   Plan,
   PlanSource,
+  PlanningRecord,
   RiskLevel,
   RunState,
   SerializedError,
@@ -53,6 +55,8 @@ export interface RunsTable {
   updatedAt: CreatedAt;
   startedAt: NullableTimestamp;
   finishedAt: NullableTimestamp;
+  /** How the plan was made (migration 0003); null before planning. */
+  planning: NullableJson<PlanningRecord>;
 }
 
 /** `plans`: the validated plan of a run (at most one). */
@@ -136,6 +140,24 @@ export interface AuditLogTable {
   details: DefaultedJson<Record<string, unknown>>;
 }
 
+/** `llm_calls`: one row per model call, with its run (and step, for `llm.generate`). */
+export interface LlmCallsTable {
+  id: BigSerial;
+  runId: string;
+  stepId: string | null;
+  purpose: LlmCallPurpose;
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: ColumnType<string, number, number>;
+  priced: boolean;
+  latencyMs: number;
+  outcome: 'ok' | 'invalid' | 'error';
+  errorCode: string | null;
+  at: CreatedAt;
+}
+
 /** The database as Kysely sees it (camelCase; SQL is snake_case through `CamelCasePlugin`). */
 export interface DB {
   runs: RunsTable;
@@ -144,4 +166,5 @@ export interface DB {
   stepAttempts: StepAttemptsTable;
   deadLetters: DeadLettersTable;
   auditLog: AuditLogTable;
+  llmCalls: LlmCallsTable;
 }

@@ -4,6 +4,7 @@ export type { MigrationReportEntry } from './create-migrator';
 export * from './db';
 export * from './dead-letter-repository';
 export * from './json';
+export * from './llm-call-repository';
 export * from './migrate-down';
 export * from './migrate-to-latest';
 export * from './migration-provider';
@@ -12,6 +13,7 @@ export * from './open-database';
 export type {
   AuditRow,
   DeadLetterRow,
+  LlmCallRow,
   PlanRow,
   ReadyStep,
   RunRow,

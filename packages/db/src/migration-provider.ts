@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-core-tables';
 import * as m0002 from './migrations/0002-step-functions';
+import * as m0003 from './migrations/0003-llm-calls';
 
 /**
  * Every migration, by name, imported statically so a bundled image needs no filesystem scan.
@@ -9,6 +10,7 @@ import * as m0002 from './migrations/0002-step-functions';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-core-tables': m0001,
   '0002-step-functions': m0002,
+  '0003-llm-calls': m0003,
 };
 
 /** The static provider handed to Kysely's `Migrator`. */

@@ -8,11 +8,14 @@ import type {
   SerializedError,
   StepState,
   ErrorCode,
+  LlmCallPurpose,
+  PlanningRecord,
 } from '@agentry/schema';
 import type {
   AttemptOutcome,
   AuditLogTable,
   DeadLettersTable,
+  LlmCallsTable,
   PlansTable,
   RunsTable,
   StepAttemptsTable,
@@ -37,6 +40,8 @@ export interface RunRow {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** How the plan was made: each planner tried, in order; null before planning. */
+  planning: PlanningRecord | null;
 }
 
 /** A stored plan. */
@@ -137,3 +142,27 @@ export const toStepAttemptRow = (r: Selectable<StepAttemptsTable>): StepAttemptR
 });
 export const toDeadLetterRow = (r: Selectable<DeadLettersTable>): DeadLetterRow => ({ ...r });
 export const toAuditRow = (r: Selectable<AuditLogTable>): AuditRow => ({ ...r, id: String(r.id) });
+
+/** A recorded model call. */
+export interface LlmCallRow {
+  id: string;
+  runId: string;
+  stepId: string | null;
+  purpose: LlmCallPurpose;
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  priced: boolean;
+  latencyMs: number;
+  outcome: 'ok' | 'invalid' | 'error';
+  errorCode: string | null;
+  at: Date;
+}
+
+export const toLlmCallRow = (r: Selectable<LlmCallsTable>): LlmCallRow => ({
+  ...r,
+  id: String(r.id),
+  costUsd: Number(r.costUsd),
+});

@@ -4,11 +4,13 @@ import {
   terminalRunStates,
   type Intent,
   type Plan,
+  type PlanningRecord,
   type RunState,
   type SerializedError,
 } from '@agentry/schema';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
+import { insertLlmCalls, type LlmCallInput } from './llm-call-repository';
 import { lockRun } from './lock-run';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
@@ -43,6 +45,10 @@ export interface SavePlanInput {
   plan: Plan;
   order: string[];
   hash: string;
+  /** How the plan was made; stored on the run. */
+  planning?: PlanningRecord;
+  /** The model calls planning made; recorded even when the plan is not saved. */
+  llmCalls?: readonly LlmCallInput[];
 }
 
 /** Filters of {@link RunRepository.list}. */
@@ -261,7 +267,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       return row && toRunRow(row);
     },
 
-    async savePlan(runId, { plan, order, hash }, next) {
+    async savePlan(runId, { plan, order, hash, planning, llmCalls = [] }, next) {
       const ids = new Set(plan.steps.map((s) => s.id));
       if (order.length !== ids.size || !order.every((id) => ids.has(id))) {
         throw new AppError(
@@ -273,7 +279,22 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         );
       }
       if (!isUuid(runId)) throw new AppError('NOT_FOUND', `no run ${runId}`);
-      return savePlan(db, clock(), runId, { plan, order, hash }, next);
+      if (planning === undefined && llmCalls.length === 0) {
+        return savePlan(db, clock(), runId, { plan, order, hash }, next);
+      }
+      return db.transaction().execute(async (trx) => {
+        const now = clock();
+        await insertLlmCalls(trx, now, llmCalls);
+        if (planning !== undefined) {
+          await trx
+            .updateTable('runs')
+            .set({ planning: toJson(planning) })
+            .where('id', '=', runId)
+            .where('state', '=', 'pending')
+            .execute();
+        }
+        return savePlan(trx, now, runId, { plan, order, hash }, next);
+      });
     },
 
     async approve(runId) {

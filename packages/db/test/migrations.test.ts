@@ -5,8 +5,17 @@ import { createTestDatabase, type TestDatabase } from '../src/testing';
 import { migrateDown, migrateToLatest, migrationStatus, migrations } from '../src';
 import { checkMigrationResult } from '../src/create-migrator';
 
-const tables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
-const names = ['0001-core-tables', '0002-step-functions'];
+const coreTables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
+const tables = [
+  'audit_log',
+  'dead_letters',
+  'llm_calls',
+  'plans',
+  'runs',
+  'step_attempts',
+  'steps',
+];
+const names = ['0001-core-tables', '0002-step-functions', '0003-llm-calls'];
 const functions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
 
 describe('migrations on Postgres', () => {
@@ -28,6 +37,13 @@ describe('migrations on Postgres', () => {
     const { rows } = await sql<{ name: string }>`
       select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = ${t.schema} order by 1`.execute(t.db);
+    return rows.map((r) => r.name);
+  };
+
+  const runColumns = async () => {
+    const { rows } = await sql<{ name: string }>`
+      select column_name as name from information_schema.columns
+      where table_schema = ${t.schema} and table_name = 'runs'`.execute(t.db);
     return rows.map((r) => r.name);
   };
 
@@ -57,11 +73,17 @@ describe('migrations on Postgres', () => {
 
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
-    // One step down removes the functions and keeps the tables.
+    // One step down drops the call log and the run's planning record, and nothing else.
+    expect(await migrateDown(t.db)).toEqual([
+      { name: '0003-llm-calls', direction: 'down', status: 'success' },
+    ]);
+    expect(await ourTables()).toEqual(coreTables);
+    expect(await runColumns()).not.toContain('planning');
+    // The next removes the functions and keeps the tables.
     expect(await migrateDown(t.db)).toEqual([
       { name: '0002-step-functions', direction: 'down', status: 'success' },
     ]);
-    expect(await ourTables()).toEqual(tables);
+    expect(await ourTables()).toEqual(coreTables);
     expect(await ourFunctions()).toEqual([]);
     expect(await migrateDown(t.db)).toEqual([
       { name: '0001-core-tables', direction: 'down', status: 'success' },
@@ -69,6 +91,8 @@ describe('migrations on Postgres', () => {
     expect(await ourTables()).toEqual([]);
     await migrateToLatest(t.db);
     expect(await ourFunctions()).toEqual(functions);
+    expect(await ourTables()).toEqual(tables);
+    expect(await runColumns()).toContain('planning');
   });
 
   it('refuses to "migrate down" to an unknown or unapplied migration', async () => {

@@ -8,6 +8,7 @@ import {
   migrateDown,
   migrateToLatest,
   migrationStatus,
+  migrations,
   openDatabase,
 } from '../src';
 import { diamond, planOf, runInput } from './fixtures';
@@ -33,7 +34,7 @@ describe('embedded PGlite', () => {
       expect(database.kind).toBe('pglite');
       expect(database.describe).toBe(`pglite ${dataDir}`);
       expect(lines).toEqual([`database: pglite ${dataDir}`]);
-      expect(await migrateToLatest(database.db)).toHaveLength(2);
+      expect(await migrateToLatest(database.db)).toHaveLength(Object.keys(migrations).length);
 
       const repos = createRepositories(database.db);
       const { run, created } = await repos.runs.create(runInput({ id: runId, budgetUsd: 0.75 }));
@@ -91,7 +92,9 @@ describe('embedded PGlite', () => {
         'succeeded',
         'queued',
       ]);
-      expect(await migrateDown(database.db, { to: 'zero' })).toHaveLength(2);
+      expect(await migrateDown(database.db, { to: 'zero' })).toHaveLength(
+        Object.keys(migrations).length,
+      );
     }
   });
 });

@@ -5,6 +5,7 @@ export * from './jobs';
 export * from './json-schema';
 export * from './limits';
 export * from './plan';
+export * from './planning';
 export * from './states';
 export * from './validate-plan';
 export * from './config';
