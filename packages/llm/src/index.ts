@@ -1,4 +1,5 @@
 export * from './anthropic-provider';
+export * from './guarded-provider';
 export * from './llm-call';
 export * from './openai-compatible-provider';
 export * from './price-table';
