@@ -21,8 +21,12 @@ export interface RunView {
     state: string;
     tenantId: string;
     error?: { code: string; message: string } | null;
+    planning?: {
+      hops: Array<{ planner: string; outcome: string; code?: string; reason?: string }>;
+    } | null;
   };
   plan?: { summary: string; producedBy: string } | null;
+  llmCalls?: Array<{ costUsd: number; inputTokens: number; outputTokens: number }>;
   steps: Array<{
     stepId: string;
     tool: string;
@@ -36,6 +40,19 @@ export interface RunView {
 export function renderRun(view: RunView): string {
   const lines = [`run ${view.run.id}  tenant ${view.run.tenantId}  state ${view.run.state}`];
   if (view.plan) lines.push(`plan: ${view.plan.summary}  (${view.plan.producedBy})`);
+  for (const hop of view.run.planning?.hops ?? []) {
+    if (hop.outcome === 'skipped') {
+      lines.push(`  skipped ${hop.planner}: [${hop.code ?? '-'}] ${hop.reason ?? ''}`.trimEnd());
+    }
+  }
+  const calls = view.llmCalls ?? [];
+  if (calls.length > 0) {
+    const sum = (pick: (c: (typeof calls)[number]) => number) =>
+      calls.reduce((total, c) => total + pick(c), 0);
+    lines.push(
+      `model calls: ${calls.length}  tokens ${sum((c) => c.inputTokens)} in / ${sum((c) => c.outputTokens)} out  cost $${sum((c) => c.costUsd).toFixed(4)}`,
+    );
+  }
   if (view.run.error) lines.push(`error: [${view.run.error.code}] ${view.run.error.message}`);
   if (view.steps.length > 0) {
     lines.push(

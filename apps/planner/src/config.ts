@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { llmEnv, toLlmConfig, type LlmConfig } from '@agentry/llm';
 import {
   commonEnv,
   env,
@@ -6,10 +7,14 @@ import {
   envString,
   parseEnv,
   toCommonConfig,
+  jobCatalog,
   type CommonConfig,
 } from '@agentry/schema';
 
-const plannerEnv = commonEnv.extend({
+/** The plan job's own deadline; model hops must end well before it. */
+const planJobTimeoutMs = jobCatalog.plan.timeoutMs;
+
+const plannerEnv = commonEnv.extend(llmEnv.shape).extend({
   /** Plan jobs one planner process works on at once. */
   AGENTRY_PLANNER_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
   /** JSON file of extra intent templates, tried before the built-ins (see docs/templates.md). */
@@ -18,6 +23,11 @@ const plannerEnv = commonEnv.extend({
   AGENTRY_RECONCILE_INTERVAL_MS: envInt(30_000, { max: 3_600_000 }),
   /** A run untouched for this long in `pending`/`running` is checked by the reconciler. */
   AGENTRY_RECONCILE_AFTER_MS: env(z.coerce.number().int().min(1_000).default(60_000)),
+  /** Time all model hops of one plan may take together before the chain falls back to templates. */
+  AGENTRY_PLANNER_LLM_DEADLINE_MS: envInt(90_000, {
+    min: 1_000,
+    max: planJobTimeoutMs - 10_000,
+  }),
 });
 
 export interface PlannerConfig extends CommonConfig {
@@ -25,6 +35,8 @@ export interface PlannerConfig extends CommonConfig {
   templatesFile: string | undefined;
   reconcileIntervalMs: number;
   reconcileAfterMs: number;
+  llm: LlmConfig;
+  llmDeadlineMs: number;
 }
 
 /** Pure: parse the planner's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -36,5 +48,7 @@ export function loadPlannerConfig(source: Record<string, string | undefined>): P
     templatesFile: e.AGENTRY_PLANNER_TEMPLATES_FILE,
     reconcileIntervalMs: e.AGENTRY_RECONCILE_INTERVAL_MS,
     reconcileAfterMs: e.AGENTRY_RECONCILE_AFTER_MS,
+    llm: toLlmConfig(e),
+    llmDeadlineMs: e.AGENTRY_PLANNER_LLM_DEADLINE_MS,
   };
 }

@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import {
   metricsObserver,
   openFleetServices,
+  openLlmRuntime,
   reconcile,
   workerApp,
   type FleetServices,
   type WorkerApp,
 } from '@agentry/engine';
-import { builtinToolNames } from '@agentry/executor';
+import { builtinToolCatalog, builtinToolNames } from '@agentry/executor';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
 import type { PlannerConfig } from './config';
@@ -20,21 +21,45 @@ export type PlannerApp = WorkerApp;
 /**
  * Wire the planner: the one place that builds its dependencies. Pass `services` to share a
  * database and producer with other apps in one process (`agentry dev`); `health: false` skips
- * the probe server (the host process runs one).
+ * the probe server (the host process runs one); `env` is where `env://` key references are read
+ * (default `process.env`).
  */
 export async function createPlanner(
   config: PlannerConfig,
-  options: { services?: FleetServices; health?: boolean } = {},
+  options: {
+    services?: FleetServices;
+    health?: boolean;
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<PlannerApp> {
   const services = options.services ?? (await openFleetServices(config, { component: 'planner' }));
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
   try {
     const custom = config.templatesFile ? await loadTemplateFile(config.templatesFile) : [];
+    const templates = createTemplatePlanner([...custom, ...builtinTemplates]);
+    const llm =
+      config.llm.providers.length === 0
+        ? undefined
+        : await openLlmRuntime(config.llm, {
+            registry,
+            ...(options.env ? { env: options.env } : {}),
+          });
     const deps: PlanJobDeps = {
       ...services.engine,
-      planner: createTemplatePlanner([...custom, ...builtinTemplates]),
+      chain: {
+        templates,
+        ...(llm && {
+          models: {
+            providers: llm.providers,
+            toolCatalog: builtinToolCatalog,
+            prices: llm.prices,
+            deadlineMs: config.llmDeadlineMs,
+          },
+        }),
+      },
       knownTools: builtinToolNames,
+      ...(llm && { llm }),
     };
     const runtime = createWorkerRuntime({
       queue: queueNames.plan,
@@ -85,7 +110,14 @@ export async function createPlanner(
           reconcileTimer = setInterval(() => void tick(), config.reconcileIntervalMs);
           reconcileTimer.unref();
         }
-        log.info({ queue: queueNames.plan, concurrency: config.concurrency }, 'planner started');
+        log.info(
+          {
+            queue: queueNames.plan,
+            concurrency: config.concurrency,
+            models: llm?.providers.map((p) => `${p.name}:${p.model}`) ?? [],
+          },
+          'planner started',
+        );
       },
       beforeDrain: () => clearInterval(reconcileTimer),
     });

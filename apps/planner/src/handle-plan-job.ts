@@ -1,4 +1,5 @@
-import { dispatchSteps, type EngineDeps } from '@agentry/engine';
+import { dispatchSteps, type EngineDeps, type LlmRuntime } from '@agentry/engine';
+import type { LlmCallInput } from '@agentry/db';
 import {
   isAppError,
   runIdForPlanJob,
@@ -8,11 +9,13 @@ import {
 } from '@agentry/schema';
 import type { JobContext } from '@agentry/queue';
 import { planHash } from './plan-hash';
-import type { TemplatePlanner } from './templates';
+import { planWithChain, type PlannerChainDeps } from './planner-chain';
 
 export interface PlanJobDeps extends EngineDeps {
-  planner: TemplatePlanner;
+  chain: PlannerChainDeps;
   knownTools: ReadonlySet<string>;
+  /** Metrics and per-run logs of model calls; absent without models. */
+  llm?: Pick<LlmRuntime, 'observeCall' | 'countHop' | 'logTo'>;
 }
 
 export type PlanJobResult =
@@ -22,19 +25,22 @@ export type PlanJobResult =
       state: 'running' | 'awaiting_approval';
       steps: number;
       producedBy: string;
+      source: string;
     }
   | { runId: string; outcome: 'duplicate'; of: string }
   | { runId: string; outcome: 'already-planned'; state: string; redispatched: number };
 
 /**
- * Turn an intent into a stored plan: find or record the run (idempotent on the job id), plan, validate,
- * store plan and steps in one transaction, then park it for approval or enqueue its root steps.
- * A plan that fails validation fails the run and the job (fatal, so it is dead-lettered).
+ * Turn an intent into a stored plan: find or record the run (idempotent on the job id), plan with
+ * the planner chain, validate, store plan, steps, the planning record and the model calls in one
+ * transaction, then park it for approval (dry run, or the safe fallback plan) or enqueue its root
+ * steps. A template plan that fails validation fails the run and the job (fatal, so it is
+ * dead-lettered); a model's invalid plan never gets here (the chain skips that hop).
  */
 export async function handlePlanJob(
   deps: PlanJobDeps,
   payload: JobPayload<'plan'>,
-  ctx: Pick<JobContext, 'jobId' | 'log'>,
+  ctx: Pick<JobContext, 'jobId' | 'log' | 'signal'>,
 ): Promise<PlanJobResult> {
   const runId = runIdForPlanJob(ctx.jobId, payload.runId);
   const correlationId = payload.correlationId ?? runId;
@@ -70,38 +76,66 @@ export async function handlePlanJob(
     return { runId, outcome: 'already-planned', state: run.state, redispatched };
   }
 
-  const proposal = deps.planner.plan(intent);
+  const planned = await planWithChain(deps.chain, intent, {
+    signal: ctx.signal,
+    ...(deps.llm ? { observe: deps.llm.logTo(log) } : {}),
+    onHop: (hop) => {
+      deps.llm?.countHop(hop.planner, hop.outcome, hop.code);
+      if (hop.outcome === 'skipped') {
+        log.warn(
+          { planner: hop.planner, code: hop.code, reason: hop.reason },
+          'planner could not plan; trying the next',
+        );
+      }
+    },
+    onCall: (call) => deps.llm?.observeCall(call),
+  });
+  const llmCalls: LlmCallInput[] = planned.calls.map((call) => ({
+    ...call,
+    runId: run.id,
+    purpose: 'plan',
+  }));
   let validated;
   try {
-    validated = validatePlan(proposal.plan, deps.knownTools);
+    validated = validatePlan(planned.plan, deps.knownTools);
   } catch (e) {
     const error = toAppError(e);
+    await deps.repos.llmCalls.record(llmCalls);
     if (isAppError(e)) {
       await deps.repos.runs.transition(run.id, ['pending'], 'failed', { error: error.toJSON() });
     }
     throw error;
   }
-  const next = intent.dryRun ? 'awaiting_approval' : 'running';
+  const next = intent.dryRun || planned.needsApproval ? 'awaiting_approval' : 'running';
   const saved = await deps.repos.runs.savePlan(
     run.id,
-    { plan: validated.plan, order: validated.order, hash: planHash(validated.plan) },
+    {
+      plan: validated.plan,
+      order: validated.order,
+      hash: planHash(validated.plan),
+      planning: { hops: planned.hops },
+      llmCalls,
+    },
     next,
   );
   await dispatchSteps(deps, run.id, run.correlationId, saved.roots);
-  log.info(
-    {
-      runId,
-      producedBy: validated.plan.producedBy,
-      steps: validated.plan.steps.length,
-      state: next,
-    },
-    next === 'running' ? 'run planned and started' : 'run planned, awaiting approval',
-  );
+  const fields = {
+    runId,
+    source: validated.plan.source,
+    producedBy: validated.plan.producedBy,
+    steps: validated.plan.steps.length,
+    state: next,
+  };
+  if (planned.needsApproval)
+    log.warn(fields, 'no planner could plan: fallback plan awaits approval');
+  else if (next === 'running') log.info(fields, 'run planned and started');
+  else log.info(fields, 'run planned, awaiting approval');
   return {
     runId,
     outcome: 'planned',
     state: next,
     steps: validated.plan.steps.length,
     producedBy: validated.plan.producedBy,
+    source: validated.plan.source,
   };
 }

@@ -48,9 +48,16 @@ describe('handlePlanJob', () => {
       state: 'running',
       steps: 5,
       producedBy: 'template:fan',
+      source: 'template',
     });
     const detail = await fleet.repos.runs.detail(payload.runId);
-    expect(detail?.run).toMatchObject({ state: 'running', correlationId: payload.correlationId });
+    expect(detail?.run).toMatchObject({
+      state: 'running',
+      correlationId: payload.correlationId,
+      planning: {
+        hops: [{ planner: 'template', outcome: 'planned', durationMs: expect.any(Number) }],
+      },
+    });
     expect(detail?.plan).toMatchObject({
       producedBy: 'template:fan',
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),

@@ -13,14 +13,14 @@ export { openTestFleet, waitFor, type TestFleet } from '@agentry/engine/testing'
 export function planJobDeps(fleet: TestFleet, templates: readonly Template[] = []): PlanJobDeps {
   return {
     ...fleet.services.engine,
-    planner: createTemplatePlanner([...templates, ...builtinTemplates]),
+    chain: { templates: createTemplatePlanner([...templates, ...builtinTemplates]) },
     knownTools: builtinToolNames,
   };
 }
 
 /** What a plan job handler needs of its context, with the job id bound on the log as in production. */
 export function planCtx(fleet: TestFleet, jobId: string) {
-  return { jobId, log: fleet.services.log.child({ jobId }) };
+  return { jobId, log: fleet.services.log.child({ jobId }), signal: new AbortController().signal };
 }
 
 /** Write a templates file (AGENTRY_PLANNER_TEMPLATES_FILE) of one template per entry; its path. */

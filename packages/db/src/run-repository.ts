@@ -15,10 +15,12 @@ import { lockRun } from './lock-run';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
 import {
+  toLlmCallRow,
   toPlanRow,
   toRunRow,
   toStepAttemptRow,
   toStepRow,
+  type LlmCallRow,
   type PlanRow,
   type ReadyStep,
   type RunRow,
@@ -72,6 +74,8 @@ export interface RunDetail {
   plan: PlanRow | null;
   /** Ordered by position (topological order). */
   steps: StepDetail[];
+  /** Every model call of the run (planning and `llm.generate` steps), oldest first. */
+  llmCalls: LlmCallRow[];
 }
 
 /** Runs and their lifecycle. Every multi-row change is one transaction. */
@@ -346,10 +350,11 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       if (!isUuid(id)) return undefined;
       const run = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) return undefined;
-      const [plan, steps, attempts] = await Promise.all([
+      const [plan, steps, attempts, llmCalls] = await Promise.all([
         db.selectFrom('plans').selectAll().where('runId', '=', id).executeTakeFirst(),
         db.selectFrom('steps').selectAll().where('runId', '=', id).orderBy('position').execute(),
         db.selectFrom('stepAttempts').selectAll().where('runId', '=', id).orderBy('id').execute(),
+        db.selectFrom('llmCalls').selectAll().where('runId', '=', id).orderBy('id').execute(),
       ]);
       const byStep = new Map<string, StepAttemptRow[]>();
       for (const a of attempts.map(toStepAttemptRow))
@@ -358,6 +363,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         run: toRunRow(run),
         plan: plan ? toPlanRow(plan) : null,
         steps: steps.map((s) => ({ ...toStepRow(s), attemptHistory: byStep.get(s.stepId) ?? [] })),
+        llmCalls: llmCalls.map(toLlmCallRow),
       };
     },
 

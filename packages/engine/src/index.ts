@@ -9,3 +9,4 @@ export * from './metrics-observer';
 export * from './run-process';
 export * from './fleet-readiness';
 export * from './worker-app';
+export * from './llm-runtime';

@@ -157,12 +157,14 @@ export function guardProvider(
         );
       });
       try {
-        return await current.run(observe ?? (() => {}), () =>
-          // No fallback in this chain, so the only value is the provider's.
-          wrap(retries, breaker, deadline).execute(
-            (ctx) => provider.complete(request, ctx.signal),
-            signal,
-          ) as Promise<Completion>,
+        return await current.run(
+          observe ?? (() => {}),
+          () =>
+            // No fallback in this chain, so the only value is the provider's.
+            wrap(retries, breaker, deadline).execute(
+              (ctx) => provider.complete(request, ctx.signal),
+              signal,
+            ) as Promise<Completion>,
         );
       } catch (caught) {
         throw toAppError(caught, 'TRANSIENT');

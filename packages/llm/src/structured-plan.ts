@@ -56,6 +56,17 @@ export interface StructuredPlanner {
 
 const schemaName = 'agentry_plan';
 
+let cachedSchema: Record<string, unknown> | undefined;
+
+/** The JSON Schema the model answers to, built once. */
+function planJsonSchema(): Record<string, unknown> {
+  // `source` and `producedBy` are ours to fill in, so the model is not asked for them.
+  cachedSchema ??= z.toJSONSchema(Plan.omit({ source: true, producedBy: true }), {
+    io: 'input',
+  }) as Record<string, unknown>;
+  return cachedSchema;
+}
+
 /**
  * A planner that asks one provider for a plan as structured output, validates it, and sends
  * the validation errors back for at most `maxRepairs` more rounds. An invalid plan never
@@ -64,10 +75,7 @@ const schemaName = 'agentry_plan';
 export function structuredPlan(options: StructuredPlanOptions): StructuredPlanner {
   const { provider, toolCatalog, maxRepairs = 1, prices = { models: {} } } = options;
   const monotonic = options.monotonic ?? (() => performance.now());
-  // `source` and `producedBy` are ours to fill in, so the model is not asked for them.
-  const jsonSchema = z.toJSONSchema(Plan.omit({ source: true, producedBy: true }), {
-    io: 'input',
-  }) as Record<string, unknown>;
+  const jsonSchema = planJsonSchema();
   const knownTools = new Set(toolCatalog.map((tool) => tool.name));
   const system = systemPrompt(toolCatalog);
   const producedBy = `${provider.name}:${provider.model}`.slice(0, 128);

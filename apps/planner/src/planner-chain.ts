@@ -1,0 +1,174 @@
+import {
+  structuredPlan,
+  type GuardedProvider,
+  type LlmCall,
+  type LlmEventListener,
+  type PriceTable,
+  type ToolDescription,
+} from '@agentry/llm';
+import {
+  AppError,
+  toAppError,
+  type Intent,
+  type PlanInput,
+  type PlanningHop,
+} from '@agentry/schema';
+import type { TemplatePlanner } from './templates';
+
+/** The model side of the chain; absent when no provider is configured. */
+export interface ChainModels {
+  /** In the order tried: primary, then secondary. */
+  providers: readonly GuardedProvider[];
+  toolCatalog: readonly ToolDescription[];
+  prices: PriceTable;
+  /** Time all model hops of one plan may take together; then the chain moves on. */
+  deadlineMs: number;
+}
+
+export interface PlannerChainDeps {
+  models?: ChainModels;
+  templates: TemplatePlanner;
+}
+
+/** What the chain made of an intent. */
+export interface ChainResult {
+  plan: PlanInput;
+  /** Every planner tried, in order; the last one planned. */
+  hops: PlanningHop[];
+  /** Every model call made, failed ones included. */
+  calls: LlmCall[];
+  /** The plan is the safe fallback: a person must approve it before anything runs. */
+  needsApproval: boolean;
+}
+
+export interface ChainRequest {
+  /** The job's signal: when it aborts (shutdown, job deadline) planning stops, no fallback. */
+  signal: AbortSignal;
+  /** Hears each request's retries, timeouts and breaker transitions (the run's logger). */
+  observe?: LlmEventListener;
+  /** Each hop as it ends, for logs and metrics. */
+  onHop?: (hop: PlanningHop) => void;
+  onCall?: (call: LlmCall) => void;
+}
+
+/** `fallback:needs-approval`: who made a plan no planner could. */
+export const fallbackProducer = 'fallback:needs-approval';
+
+/**
+ * Plan an intent with the first planner that can: the primary model, the secondary model, a
+ * template that matches the intent, and last the safe fallback — a plan that only acknowledges
+ * the intent and waits for a person. Each model hop is behind its provider's retry, breaker and
+ * timeout; an invalid answer never leaves `structuredPlan`. Without models, the templates plan as
+ * they always did (the acknowledge template included, no approval needed).
+ *
+ * Rejects only when `signal` aborts (the job is handed back, not planned by a fallback).
+ */
+export async function planWithChain(
+  deps: PlannerChainDeps,
+  intent: Intent,
+  request: ChainRequest,
+): Promise<ChainResult> {
+  const { models, templates } = deps;
+  const hops: PlanningHop[] = [];
+  const calls: LlmCall[] = [];
+  const hop = (entry: PlanningHop): void => {
+    hops.push(entry);
+    request.onHop?.(entry);
+  };
+
+  if (models === undefined || models.providers.length === 0) {
+    const started = performance.now();
+    const { plan } = templates.plan(intent);
+    hop({ planner: 'template', outcome: 'planned', durationMs: performance.now() - started });
+    return { plan, hops, calls, needsApproval: false };
+  }
+
+  const deadline = AbortSignal.timeout(models.deadlineMs);
+  const signal = AbortSignal.any([request.signal, deadline]);
+  for (const provider of models.providers) {
+    const planner = `llm:${provider.name}:${provider.model}`;
+    const started = performance.now();
+    if (signal.aborted) {
+      if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
+      hop({
+        planner,
+        outcome: 'skipped',
+        code: 'TIMEOUT',
+        reason: `the planning deadline (${models.deadlineMs} ms) had passed`,
+        durationMs: 0,
+      });
+      continue;
+    }
+    try {
+      const result = await structuredPlan({
+        provider: observed(provider, request.observe),
+        toolCatalog: models.toolCatalog,
+        prices: models.prices,
+      }).plan(intent.text, {
+        signal,
+        onCall: (call) => {
+          calls.push(call);
+          request.onCall?.(call);
+        },
+      });
+      hop({ planner, outcome: 'planned', durationMs: performance.now() - started });
+      return { plan: result.plan, hops, calls, needsApproval: false };
+    } catch (caught) {
+      if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
+      const error = deadline.aborted
+        ? new AppError('TIMEOUT', `the planning deadline (${models.deadlineMs} ms) passed`)
+        : toAppError(caught, 'TRANSIENT');
+      hop({
+        planner,
+        outcome: 'skipped',
+        code: error.code,
+        reason: error.message.slice(0, 500),
+        durationMs: performance.now() - started,
+      });
+    }
+  }
+
+  const started = performance.now();
+  const matched = templates.plan(intent);
+  if (matched.templateId !== 'acknowledge') {
+    hop({ planner: 'template', outcome: 'planned', durationMs: performance.now() - started });
+    return { plan: matched.plan, hops, calls, needsApproval: false };
+  }
+  hop({
+    planner: 'template',
+    outcome: 'skipped',
+    code: 'NOT_FOUND',
+    reason: 'no template matches the intent',
+    durationMs: performance.now() - started,
+  });
+  hop({ planner: 'fallback', outcome: 'planned', durationMs: 0 });
+  return { plan: fallbackPlan(matched.plan, hops), hops, calls, needsApproval: true };
+}
+
+/** The acknowledge plan, marked as the fallback, saying why every planner was skipped. */
+function fallbackPlan(acknowledge: PlanInput, hops: readonly PlanningHop[]): PlanInput {
+  const why = hops
+    .filter((h) => h.outcome === 'skipped')
+    .map((h) => `${h.planner}: ${h.code ?? 'skipped'}`)
+    .join('; ');
+  return {
+    ...acknowledge,
+    source: 'fallback',
+    producedBy: fallbackProducer,
+    summary:
+      `No planner could plan this intent (${why}). Review it: approve to only acknowledge it, or reject and submit it again.`.slice(
+        0,
+        2_000,
+      ),
+  };
+}
+
+/** `provider` with this request's observer attached to every call. */
+function observed(provider: GuardedProvider, observe: LlmEventListener | undefined) {
+  return {
+    name: provider.name,
+    model: provider.model,
+    complete: (...[request, signal]: Parameters<GuardedProvider['complete']>) =>
+      provider.complete(request, signal, observe),
+  };
+}

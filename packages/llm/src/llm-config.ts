@@ -1,0 +1,194 @@
+import { AppError, env, envInt, envString } from '@agentry/schema';
+import { z } from 'zod';
+import { defaultLlmPolicy, type LlmPolicyOptions } from './guarded-provider';
+
+const providerKind = z.enum(['none', 'openai', 'anthropic']);
+export type ProviderKind = z.infer<typeof providerKind>;
+
+const ratio = (fallback: number) => env(z.coerce.number().gt(0).max(1).default(fallback));
+
+/**
+ * The model providers' variables, read by every process that calls a model (planner, executor).
+ * Apps extend their env schema with it; the README's configuration table documents each.
+ */
+export const llmEnv = z.object({
+  /** none | openai | anthropic. `none`: plans come from templates only. `openai` covers every OpenAI-compatible API. */
+  AGENTRY_LLM_PROVIDER: env(providerKind.default('none')),
+  /** Model of the primary provider. */
+  AGENTRY_LLM_MODEL: envString(),
+  /** Base URL of the primary provider; unset → the vendor's public API. */
+  AGENTRY_LLM_BASE_URL: env(z.url().optional()),
+  /** Where the primary provider's API key comes from: `env://NAME`. Never the key itself. */
+  AGENTRY_LLM_API_KEY_REF: envString(),
+  /** Azure OpenAI: the `api-version`; set it to send `api-key` instead of a bearer token. */
+  AGENTRY_LLM_AZURE_API_VERSION: envString(),
+  /** The secondary provider, tried when the primary cannot plan: none | openai | anthropic. */
+  AGENTRY_LLM_FALLBACK_PROVIDER: env(providerKind.default('none')),
+  AGENTRY_LLM_FALLBACK_MODEL: envString(),
+  AGENTRY_LLM_FALLBACK_BASE_URL: env(z.url().optional()),
+  AGENTRY_LLM_FALLBACK_API_KEY_REF: envString(),
+  /** Hard deadline of one model call, body included. */
+  AGENTRY_LLM_TIMEOUT_MS: envInt(defaultLlmPolicy.attemptTimeoutMs, { min: 100, max: 600_000 }),
+  /** Calls per request to one provider, the first included (1 = no retry). */
+  AGENTRY_LLM_MAX_ATTEMPTS: envInt(defaultLlmPolicy.maxAttempts, { min: 1, max: 10 }),
+  /** First retry waits up to this (full jitter), doubling per retry. */
+  AGENTRY_LLM_BACKOFF_INITIAL_MS: envInt(defaultLlmPolicy.backoff.initialMs, { max: 60_000 }),
+  /** Longest wait between retries, and the longest Retry-After honoured (longer: next hop). */
+  AGENTRY_LLM_BACKOFF_MAX_MS: envInt(defaultLlmPolicy.backoff.maxMs, { max: 300_000 }),
+  /** Failure share over the window that opens a provider's circuit. */
+  AGENTRY_LLM_BREAKER_THRESHOLD: ratio(defaultLlmPolicy.breaker.threshold),
+  AGENTRY_LLM_BREAKER_WINDOW_MS: envInt(defaultLlmPolicy.breaker.windowMs, { min: 1_000 }),
+  /** Fewest calls in the window before the circuit may open. */
+  AGENTRY_LLM_BREAKER_MIN_CALLS: envInt(defaultLlmPolicy.breaker.minCalls, { min: 1 }),
+  /** How long an open circuit rejects calls before one probe is let through. */
+  AGENTRY_LLM_BREAKER_HALF_OPEN_AFTER_MS: envInt(defaultLlmPolicy.breaker.halfOpenAfterMs, {
+    min: 100,
+  }),
+  AGENTRY_LLM_BREAKER_HALF_OPEN_PROBES: envInt(defaultLlmPolicy.breaker.halfOpenProbes, {
+    min: 1,
+    max: 100,
+  }),
+  /** Retry budget per provider: bucket size (retries stop below half of it). */
+  AGENTRY_LLM_RETRY_BUDGET_TOKENS: envInt(defaultLlmPolicy.retryBudget.maxTokens, { min: 1 }),
+  /** Retry budget: tokens a success puts back. */
+  AGENTRY_LLM_RETRY_BUDGET_RATIO: ratio(defaultLlmPolicy.retryBudget.tokenRatio),
+  /** Most tokens a model may answer with (Anthropic requires a bound; plans are small). */
+  AGENTRY_LLM_MAX_OUTPUT_TOKENS: envInt(4_096, { min: 16, max: 200_000 }),
+  /** JSON price table (USD per million tokens per model); see docs/resilience.md. */
+  AGENTRY_LLM_PRICES_FILE: envString(),
+});
+export type LlmEnv = z.output<typeof llmEnv>;
+
+/** Where one provider is and how to authenticate; the key itself is only a reference. */
+export interface ProviderEndpoint {
+  kind: Exclude<ProviderKind, 'none'>;
+  model: string;
+  baseUrl: string | undefined;
+  /** `env://NAME`. */
+  apiKeyRef: string;
+  azureApiVersion?: string;
+}
+
+/** The model settings of a process: the chain of providers and the policies around each. */
+export interface LlmConfig {
+  /** In the order tried: primary, then secondary. Empty: no model is configured. */
+  providers: ProviderEndpoint[];
+  policy: LlmPolicyOptions;
+  maxOutputTokens: number;
+  pricesFile: string | undefined;
+}
+
+const defaultKeyRef: Record<ProviderEndpoint['kind'], string> = {
+  openai: 'env://OPENAI_API_KEY',
+  anthropic: 'env://ANTHROPIC_API_KEY',
+};
+
+/** Pure: the {@link LlmConfig} of parsed variables. Throws `AppError('VALIDATION')`. */
+export function toLlmConfig(e: LlmEnv): LlmConfig {
+  const providers: ProviderEndpoint[] = [];
+  const add = (
+    variable: string,
+    kind: ProviderKind,
+    model: string | undefined,
+    baseUrl: string | undefined,
+    keyRef: string | undefined,
+  ) => {
+    if (kind === 'none') return;
+    if (model === undefined) {
+      throw new AppError(
+        'VALIDATION',
+        `${variable}=${kind} needs a model: set the matching _MODEL`,
+        {
+          details: { variable },
+        },
+      );
+    }
+    const apiKeyRef = keyRef ?? defaultKeyRef[kind];
+    checkKeyRef(apiKeyRef);
+    providers.push({ kind, model, baseUrl, apiKeyRef });
+  };
+  add(
+    'AGENTRY_LLM_PROVIDER',
+    e.AGENTRY_LLM_PROVIDER,
+    e.AGENTRY_LLM_MODEL,
+    e.AGENTRY_LLM_BASE_URL,
+    e.AGENTRY_LLM_API_KEY_REF,
+  );
+  const primary = providers[0];
+  if (primary && e.AGENTRY_LLM_AZURE_API_VERSION !== undefined) {
+    primary.azureApiVersion = e.AGENTRY_LLM_AZURE_API_VERSION;
+  }
+  if (e.AGENTRY_LLM_FALLBACK_PROVIDER !== 'none' && primary === undefined) {
+    throw new AppError(
+      'VALIDATION',
+      'AGENTRY_LLM_FALLBACK_PROVIDER is set but AGENTRY_LLM_PROVIDER is none: set the primary first',
+    );
+  }
+  add(
+    'AGENTRY_LLM_FALLBACK_PROVIDER',
+    e.AGENTRY_LLM_FALLBACK_PROVIDER,
+    e.AGENTRY_LLM_FALLBACK_MODEL,
+    e.AGENTRY_LLM_FALLBACK_BASE_URL,
+    e.AGENTRY_LLM_FALLBACK_API_KEY_REF,
+  );
+  if (e.AGENTRY_LLM_BACKOFF_MAX_MS < e.AGENTRY_LLM_BACKOFF_INITIAL_MS) {
+    throw new AppError(
+      'VALIDATION',
+      'AGENTRY_LLM_BACKOFF_MAX_MS must be at least AGENTRY_LLM_BACKOFF_INITIAL_MS',
+    );
+  }
+  return {
+    providers,
+    policy: {
+      attemptTimeoutMs: e.AGENTRY_LLM_TIMEOUT_MS,
+      maxAttempts: e.AGENTRY_LLM_MAX_ATTEMPTS,
+      backoff: { initialMs: e.AGENTRY_LLM_BACKOFF_INITIAL_MS, maxMs: e.AGENTRY_LLM_BACKOFF_MAX_MS },
+      breaker: {
+        threshold: e.AGENTRY_LLM_BREAKER_THRESHOLD,
+        windowMs: e.AGENTRY_LLM_BREAKER_WINDOW_MS,
+        minCalls: e.AGENTRY_LLM_BREAKER_MIN_CALLS,
+        halfOpenAfterMs: e.AGENTRY_LLM_BREAKER_HALF_OPEN_AFTER_MS,
+        halfOpenProbes: e.AGENTRY_LLM_BREAKER_HALF_OPEN_PROBES,
+      },
+      retryBudget: {
+        maxTokens: e.AGENTRY_LLM_RETRY_BUDGET_TOKENS,
+        tokenRatio: e.AGENTRY_LLM_RETRY_BUDGET_RATIO,
+      },
+    },
+    maxOutputTokens: e.AGENTRY_LLM_MAX_OUTPUT_TOKENS,
+    pricesFile: e.AGENTRY_LLM_PRICES_FILE,
+  };
+}
+
+const envRef = /^env:\/\/([A-Za-z_][A-Za-z0-9_]*)$/;
+
+function checkKeyRef(ref: string): void {
+  if (!envRef.test(ref)) {
+    throw new AppError(
+      'VALIDATION',
+      `API key reference "${ref.slice(0, 64)}" is not env://NAME (the only scheme supported so far); give a reference, never the key`,
+    );
+  }
+}
+
+/**
+ * The key behind `ref`, read on every call so a changed value is picked up. Throws
+ * `AppError('POLICY_DENIED')` naming the variable — never a value — when it is unset.
+ */
+export function apiKeyFromRef(
+  ref: string,
+  source: Record<string, string | undefined> = process.env,
+): () => string {
+  const name = envRef.exec(ref)?.[1];
+  if (name === undefined) checkKeyRef(ref);
+  return () => {
+    const value = source[name as string];
+    if (value === undefined || value === '') {
+      throw new AppError('POLICY_DENIED', `the API key variable ${name} is not set`, {
+        retryable: false,
+        details: { credentialRejected: true },
+      });
+    }
+    return value;
+  };
+}
