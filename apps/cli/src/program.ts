@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createApiClient } from './api-client';
 import { deadLetterCommands } from './commands/dead-letters';
 import { devCommand } from './commands/dev';
+import { fakeLlmCommand } from './commands/fake-llm';
 import { migrateCommands } from './commands/migrate';
 import { runsCommands } from './commands/runs';
 import { submitCommand } from './commands/submit';
@@ -23,5 +24,6 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   runsCommands(program, api, env);
   deadLetterCommands(program, api);
   migrateCommands(program, env);
+  fakeLlmCommand(program, env);
   return program;
 }

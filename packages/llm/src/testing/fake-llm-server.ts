@@ -1,26 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-
-/** One scripted answer of the {@link FakeLlmServer}. */
-export type FakeAnswer =
-  /** A well-formed answer whose text is `content` (an object is sent as its JSON). */
-  | {
-      kind: 'ok';
-      content: string | object;
-      delayMs?: number;
-      usage?: { input: number; output: number };
-    }
-  /** An error status; `retryAfter` becomes the `Retry-After` header verbatim. */
-  | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
-  /** Accept the request and never answer (until the server closes). */
-  | { kind: 'hang' }
-  /** 200 with a body that is not JSON. */
-  | { kind: 'garbage' }
-  /** Destroy the socket without answering. */
-  | { kind: 'reset' };
-
-/** Which API a recorded request spoke. */
-export type FakeApi = 'openai' | 'anthropic';
+import type { FakeAnswer, FakeUsage } from './fake-answer';
+import { controlPrefix, handleControl, type FakeControls, type FakeStats } from './fake-control';
+import { estimateTokens, fakeText, type FakeText } from './fake-plan';
+import { forcedToolOf, readFakeRequest, type FakeApi } from './fake-request';
+import { anthropicAnswer, openAiAnswer } from './fake-wire';
 
 /** A request as the server received it. */
 export interface RecordedRequest {
@@ -35,41 +19,56 @@ export interface RecordedRequest {
 export interface FakeLlmServerOptions {
   /** The only key the server accepts (bearer, `api-key` or `x-api-key`). @default 'test-key' */
   apiKey?: string;
-  /** Answer when the script is empty. @default a tiny valid JSON object */
+  /** Port on 127.0.0.1 (always 127.0.0.1). @default 0, an ephemeral port */
+  port?: number;
+  /** Answer when neither the script nor a mode applies. @default `{ kind: 'plan' }` */
   defaultAnswer?: FakeAnswer;
 }
 
-export interface FakeLlmServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`; the OpenAI base URL is `${url}/v1`. */
+export interface FakeLlmServer extends FakeControls, AsyncDisposable {
+  /** `http://127.0.0.1:<port>`; the OpenAI base URL is `${url}/v1`, Anthropic's is `url`. */
   readonly url: string;
-  /** Every request so far, oldest first. */
+  readonly port: number;
+  /** Every model API request since the last reset, oldest first. */
   readonly requests: readonly RecordedRequest[];
+  /** `requests.length`. */
+  requestCount(): number;
   /** Hung requests whose connection is still open (0 once every caller has given up). */
   openHungRequests(): number;
-  /** Queue answers for the next calls, in order; later calls get the default answer. */
+  /** Queue one-shot answers for the next calls, in order; they win over the mode. */
   script(...answers: FakeAnswer[]): void;
-  /** Forget the script and the recorded requests. */
+  /**
+   * Answer every call the script does not with `answer` (for the next `times` calls only, if
+   * given) — an outage, a slow provider — until {@link clearMode} or {@link reset}.
+   */
+  setMode(answer: FakeAnswer, options?: { times?: number }): void;
+  /** Back to the default answer. */
+  clearMode(): void;
+  stats(): FakeStats;
+  /** Forget the script, the mode and the recorded requests. */
   reset(): void;
   /** Stop listening and cut every open connection (hung ones too). Safe to call twice. */
   close(): Promise<void>;
 }
 
-const defaultOk: FakeAnswer = { kind: 'ok', content: { ok: true } };
-
 /**
  * A real HTTP server on 127.0.0.1 speaking enough of the OpenAI chat-completions API
- * (`POST /v1/chat/completions`) and of the Anthropic Messages API (`POST /v1/messages`)
- * for the providers' tests, with scripted answers and faults per call.
+ * (`POST …/chat/completions`) and of the Anthropic Messages API (`POST /v1/messages`) to stand
+ * in for a model: scripted answers and faults per call, a sticky mode for outages, a valid plan
+ * by default, and a control API under `/_fake/` for other processes (docs/fake-llm-server.md).
+ * Rejects when the port cannot be bound.
  */
 export async function startFakeLlmServer(
   options: FakeLlmServerOptions = {},
 ): Promise<FakeLlmServer> {
-  const { apiKey = 'test-key', defaultAnswer = defaultOk } = options;
+  const { apiKey = 'test-key', port: wantedPort = 0 } = options;
+  const defaultAnswer: FakeAnswer = options.defaultAnswer ?? { kind: 'plan' };
   const queue: FakeAnswer[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const hung = new Set<Socket>();
+  let mode: { answer: FakeAnswer; left: number } | undefined;
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -80,30 +79,68 @@ export async function startFakeLlmServer(
     socket.on('close', () => sockets.delete(socket));
   });
 
+  const controls: FakeControls & Pick<FakeLlmServer, 'clearMode'> = {
+    script: (...answers) => void queue.push(...answers),
+    setMode: (answer, { times = Infinity } = {}) => void (mode = { answer, left: times }),
+    clearMode: () => void (mode = undefined),
+    stats: () => ({
+      requests: requests.length,
+      byApi: {
+        openai: requests.filter((r) => r.api === 'openai').length,
+        anthropic: requests.filter((r) => r.api === 'anthropic').length,
+      },
+      openHung: hung.size,
+      scripted: queue.length,
+      mode: mode?.answer.kind ?? null,
+    }),
+    reset: () => {
+      queue.length = 0;
+      requests.length = 0;
+      mode = undefined;
+    },
+  };
+
+  function nextAnswer(): FakeAnswer {
+    const scripted = queue.shift();
+    if (scripted !== undefined) return scripted;
+    if (mode === undefined) return defaultAnswer;
+    const { answer } = mode;
+    mode.left -= 1;
+    if (mode.left <= 0) mode = undefined;
+    return answer;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readBody(req);
-    const path = (req.url ?? '').split('?')[0];
-    const api: FakeApi | undefined =
-      path === '/v1/chat/completions' || path?.endsWith('/chat/completions')
-        ? 'openai'
-        : path === '/v1/messages'
-          ? 'anthropic'
-          : undefined;
-    if (req.method !== 'POST' || api === undefined) return send(res, 404, { error: 'not found' });
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (path.startsWith(controlPrefix)) {
+      // Bound to 127.0.0.1 anyway; this keeps the guarantee if that ever changes.
+      if (!isLoopback(req.socket.remoteAddress)) {
+        return send(res, 403, { error: 'the control API answers loopback clients only' });
+      }
+      const reply = handleControl(controls, method, path, text);
+      return send(res, reply.status, reply.body);
+    }
+    const api = apiOf(path);
+    if (method !== 'POST' || api === undefined) return send(res, 404, { error: 'not found' });
     let body: unknown = text;
     try {
       body = JSON.parse(text);
     } catch {
       // Recorded as raw text.
     }
-    requests.push({ api, method: req.method, url: req.url ?? '', headers: req.headers, body });
+    requests.push({ api, method, url: req.url ?? '', headers: req.headers, body });
     if (!authorised(api, req)) {
       return send(res, 401, { error: { type: 'authentication_error', message: 'invalid key' } });
     }
     if (api === 'anthropic' && req.headers['anthropic-version'] === undefined) {
       return send(res, 400, { error: { type: 'invalid_request_error', message: 'no version' } });
     }
-    const answer = queue.shift() ?? defaultAnswer;
+    const answer = nextAnswer();
+    if ('delayMs' in answer && answer.delayMs !== undefined) await delay(answer.delayMs);
+    // The caller gave up while we waited.
+    if (res.destroyed) return;
     switch (answer.kind) {
       case 'hang':
         hung.add(req.socket);
@@ -122,22 +159,40 @@ export async function startFakeLlmServer(
         return send(res, answer.status, answer.body ?? { error: { message: 'scripted' } }, headers);
       }
       case 'ok': {
-        if (answer.delayMs !== undefined) await delay(answer.delayMs);
-        if (res.destroyed) return;
         const content =
           typeof answer.content === 'string' ? answer.content : JSON.stringify(answer.content);
-        const usage = answer.usage ?? { input: 11, output: 7 };
-        const model = modelOf(body);
-        seq += 1;
-        return send(
-          res,
-          200,
-          api === 'openai'
-            ? openAiAnswer(seq, model, content, usage)
-            : anthropicAnswer(seq, model, content, usage, toolNameOf(body)),
-        );
+        return answerWith(res, api, body, { content, finish: 'stop' }, answer.usage ?? okUsage);
+      }
+      case 'plan':
+      case 'invalid-plan':
+      case 'unknown-tool':
+      case 'truncated': {
+        const generated = fakeText(answer.kind, readFakeRequest(api, body));
+        const usage = answer.usage ?? {
+          input: estimateTokens(text),
+          output: estimateTokens(generated.content),
+        };
+        return answerWith(res, api, body, generated, usage);
       }
     }
+  }
+
+  function answerWith(
+    res: ServerResponse,
+    api: FakeApi,
+    body: unknown,
+    generated: FakeText,
+    usage: FakeUsage,
+  ): void {
+    seq += 1;
+    const model = modelOf(body);
+    send(
+      res,
+      200,
+      api === 'openai'
+        ? openAiAnswer(seq, model, generated, usage)
+        : anthropicAnswer(seq, model, generated, usage, forcedToolOf(body)),
+    );
   }
 
   function authorised(api: FakeApi, req: IncomingMessage): boolean {
@@ -155,7 +210,13 @@ export async function startFakeLlmServer(
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wantedPort, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
 
@@ -170,75 +231,32 @@ export async function startFakeLlmServer(
 
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
     requests,
+    requestCount: () => requests.length,
     openHungRequests: () => hung.size,
-    script: (...answers) => void queue.push(...answers),
-    reset: () => {
-      queue.length = 0;
-      requests.length = 0;
-    },
+    ...controls,
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
-function openAiAnswer(
-  seq: number,
-  model: string,
-  content: string,
-  usage: { input: number; output: number },
-) {
-  return {
-    id: `chatcmpl-fake-${seq}`,
-    object: 'chat.completion',
-    model,
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: {
-      prompt_tokens: usage.input,
-      completion_tokens: usage.output,
-      total_tokens: usage.input + usage.output,
-    },
-  };
+/** What an `ok` answer reports when it names no usage. */
+const okUsage: FakeUsage = { input: 11, output: 7 };
+
+function apiOf(path: string): FakeApi | undefined {
+  if (path === '/v1/messages') return 'anthropic';
+  if (path.endsWith('/chat/completions')) return 'openai';
+  return undefined;
 }
 
-/** With a forced tool, a JSON object answer comes back as that tool's `input` (tool-use style). */
-function anthropicAnswer(
-  seq: number,
-  model: string,
-  content: string,
-  usage: { input: number; output: number },
-  toolName: string | undefined,
-) {
-  let block: object = { type: 'text', text: content };
-  if (toolName !== undefined) {
-    try {
-      const input: unknown = JSON.parse(content);
-      if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-        block = { type: 'tool_use', id: `toolu_fake_${seq}`, name: toolName, input };
-      }
-    } catch {
-      // Not JSON: answered as text, as a confused model would.
-    }
-  }
-  return {
-    id: `msg_fake_${seq}`,
-    type: 'message',
-    role: 'assistant',
-    model,
-    content: [block],
-    stop_reason: toolName === undefined ? 'end_turn' : 'tool_use',
-    usage: { input_tokens: usage.input, output_tokens: usage.output },
-  };
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function modelOf(body: unknown): string {
   const model = (body as { model?: unknown } | null)?.model;
   return typeof model === 'string' ? model : 'unknown';
-}
-
-function toolNameOf(body: unknown): string | undefined {
-  const choice = (body as { tool_choice?: { type?: unknown; name?: unknown } } | null)?.tool_choice;
-  return choice?.type === 'tool' && typeof choice.name === 'string' ? choice.name : undefined;
 }
 
 function send(
