@@ -25,11 +25,12 @@ describe('executor: retryable failures', () => {
       [2, 'failed', 'TRANSIENT'],
       [3, 'failed', 'TRANSIENT'],
     ]);
-    // Exponential backoff from the catalog (1 s, then 2 s), with some slack for scheduling.
+    // Full-jitter backoff (a random wait below 1 s, then below 2 s: see `retryBackoff` in
+    // @agentry/queue, whose tests pin the delays), so only the order is certain here.
     const gap = (i: number) =>
       (tries[i]?.startedAt.getTime() ?? 0) - (tries[i - 1]?.startedAt.getTime() ?? 0);
-    expect(gap(1)).toBeGreaterThanOrEqual(900);
-    expect(gap(2)).toBeGreaterThanOrEqual(1_800);
+    expect(gap(1)).toBeGreaterThanOrEqual(0);
+    expect(gap(2)).toBeGreaterThanOrEqual(0);
     expect(detail.steps.find((s) => s.stepId === 'd')?.state).toBe('cancelled');
 
     const [letter] = await deadLettersOnce(t.fleet, runId);

@@ -12,6 +12,7 @@ export * from './queue-logger';
 export * from './queue-observer';
 export * from './redis-connection';
 export * from './redis-key-prefix';
+export * from './retry-backoff';
 export * from './to-queue-error';
 export * from './worker-runtime';
 export * from './queue-cache';

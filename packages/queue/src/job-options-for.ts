@@ -1,5 +1,6 @@
 import { jobCatalog, type JobKind } from '@agentry/schema';
 import type { JobsOptions } from 'bullmq';
+import { jitteredBackoffType } from './retry-backoff';
 
 /** Completed jobs: kept a day (at most 10 000) so a repeated enqueue within a day is a no-op. */
 export const completedRetention = { age: 24 * 60 * 60, count: 10_000 } as const;
@@ -14,7 +15,12 @@ export interface JobOptionsOverrides {
   priority?: number;
 }
 
-/** BullMQ options for a catalog job: attempts, backoff, retention, the deterministic id. */
+/**
+ * BullMQ options for a catalog job: attempts, backoff, retention, the deterministic id. The
+ * catalog's `exponential` backoff becomes {@link jitteredBackoffType} (full jitter, honours
+ * `retryAfterMs`; see `retryBackoff`), so only workers built by `createWorkerRuntime` may take
+ * these jobs.
+ */
 export function jobOptionsFor(
   kind: JobKind,
   jobId: string,
@@ -24,7 +30,10 @@ export function jobOptionsFor(
   return {
     jobId,
     attempts: overrides.attempts ?? definition.attempts,
-    backoff: { type: definition.backoff.type, delay: definition.backoff.delayMs },
+    backoff: {
+      type: definition.backoff.type === 'exponential' ? jitteredBackoffType : 'fixed',
+      delay: definition.backoff.delayMs,
+    },
     ...(overrides.delayMs !== undefined && overrides.delayMs > 0
       ? { delay: overrides.delayMs }
       : {}),

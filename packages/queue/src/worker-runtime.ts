@@ -20,6 +20,7 @@ import { createJobRunner, handBack, shutdownReason, type InFlight } from './job-
 import type { QueueLogger } from './queue-logger';
 import type { QueueObserver } from './queue-observer';
 import { createRedisConnection } from './redis-connection';
+import { retryBackoff, type RetryBackoffOptions } from './retry-backoff';
 
 export interface WorkerRuntimeOptions<Q extends QueueName> {
   queue: Q;
@@ -52,6 +53,8 @@ export interface WorkerRuntimeOptions<Q extends QueueName> {
   maxStalledCount?: number;
   /** @default `<hostname>.<pid>` */
   workerName?: string;
+  /** Settings of the backoff between attempts of catalog jobs (see `retryBackoff`). */
+  retryBackoff?: RetryBackoffOptions;
   clock?: () => number;
 }
 
@@ -163,6 +166,7 @@ export function createWorkerRuntime<Q extends QueueName>(
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,
       maxStalledCount: options.maxStalledCount ?? 1,
+      settings: { backoffStrategy: retryBackoff(options.retryBackoff) },
       // For jobs added without agentry's options (raw BullMQ producers in other languages).
       removeOnComplete: completedRetention,
       removeOnFail: failedRetention,

@@ -2,6 +2,7 @@ import { isAppError, jobIds, queueNames } from '@agentry/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../src/producer';
 import { createRedisConnection } from '../src/redis-connection';
+import { jitteredBackoffType } from '../src/retry-backoff';
 import { deleteKeys, redisUrl, testPrefix, untilReady, validIntent } from './support';
 
 const prefix = testPrefix('producer');
@@ -67,7 +68,7 @@ describe('createProducer', () => {
     });
     expect(job?.opts).toMatchObject({
       attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
+      backoff: { type: jitteredBackoffType, delay: 1_000 },
       removeOnComplete: { age: 86_400, count: 10_000 },
       removeOnFail: { age: 14 * 86_400 },
     });

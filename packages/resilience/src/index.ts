@@ -10,6 +10,7 @@ export * from './fallback';
 export * from './faults';
 export * from './policy';
 export * from './retry';
+export * from './retry-after';
 export * from './retry-budget';
 export * from './sampling-breaker';
 export * from './sleep';

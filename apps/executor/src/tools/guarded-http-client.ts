@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, isAppError, toError } from '@agentry/schema';
 import { abortError } from './abort-error';
+import { amendAppError } from './amend-app-error';
 import { displayUrl } from './display-url';
 import { httpStatusError } from './http-status-error';
 import { sendHttpRequest } from './send-http-request';
@@ -44,7 +45,10 @@ export interface GuardedHttpClient {
    * (a 3xx only when it has no Location); rejects with an AppError only — `POLICY_DENIED`,
    * `TIMEOUT` (own timer, or `signal` aborted with a TimeoutError), `CANCELLED`, the
    * {@link httpStatusError} of a 4xx/5xx, `TRANSIENT` network faults, or non-retryable
-   * `TOOL_FAILED` for an oversized body or too many redirects.
+   * `TOOL_FAILED` for an oversized body or too many redirects. A retryable failure before any
+   * connection was up (DNS, refused, unreachable, a timeout while connecting) carries
+   * `details.requestSent: false`: the request certainly did not reach a server. Without it, it
+   * may have.
    */
   request(request: GuardedHttpRequest): Promise<GuardedHttpResponse>;
 }
@@ -106,7 +110,7 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions): Guar
   const now = options.now ?? (() => performance.now());
   const userAgent = options.userAgent ?? 'agentry-executor';
 
-  async function follow(request: GuardedHttpRequest, signal: AbortSignal) {
+  async function follow(request: GuardedHttpRequest, signal: AbortSignal, onConnected: () => void) {
     const maxRedirects = request.maxRedirects ?? 5;
     let url = request.url;
     let method: HttpMethod = request.method;
@@ -133,6 +137,7 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions): Guar
         stopAtRedirect: true,
         signal,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
+        onConnected,
       });
       if (response.location === undefined) return { response, url: target.url };
       if (hop >= maxRedirects) {
@@ -167,8 +172,11 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions): Guar
         request.timeoutMs,
       );
       const signal = AbortSignal.any([request.signal, timer.signal]);
+      let connected = false;
       try {
-        const { response, url } = await follow(request, signal);
+        const { response, url } = await follow(request, signal, () => {
+          connected = true;
+        });
         const headers = pickHeaders(response.headers);
         const shown = displayUrl(url);
         const failure = httpStatusError(response.status, headers, shown);
@@ -183,9 +191,13 @@ export function createGuardedHttpClient(options: GuardedHttpClientOptions): Guar
         };
       } catch (e) {
         const error = toError(e);
-        if (signal.aborted) throw abortError(signal);
-        if (isAppError(error)) throw error;
-        throw new AppError('TRANSIENT', `request failed: ${error.message}`, { cause: error });
+        const failure = signal.aborted
+          ? abortError(signal)
+          : isAppError(error)
+            ? error
+            : new AppError('TRANSIENT', `request failed: ${error.message}`, { cause: error });
+        if (connected || !failure.retryable) throw failure;
+        throw amendAppError(failure, { details: { requestSent: false } });
       } finally {
         clearTimeout(timeout);
       }

@@ -1,6 +1,8 @@
-import { limits } from '@agentry/schema';
+import { limits, toAppError } from '@agentry/schema';
 import { z } from 'zod';
 import { clientOwnedHeaders, createGuardedHttpClient } from './guarded-http-client';
+import { createOriginCircuits, type OriginCircuits } from './origin-circuits';
+import { withRetrySafety } from './retry-safety';
 import { defineTool, type ToolDefinition } from './tool';
 import type { UrlGuard } from './url-guard';
 
@@ -50,6 +52,12 @@ export const HttpRequestInput = z
       .describe(
         'Keep the first maxResponseBytes of a longer body (truncated: true) instead of failing.',
       ),
+    idempotent: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Set when the remote honours the Idempotency-Key header; then POST and PATCH are retried like PUT.',
+      ),
   })
   .refine((i) => i.body === undefined || (i.method !== 'GET' && i.method !== 'HEAD'), {
     message: 'GET and HEAD requests take no body',
@@ -71,14 +79,18 @@ export type HttpRequestOutput = z.output<typeof HttpRequestOutput>;
 
 export interface HttpRequestToolOptions {
   guard: UrlGuard;
+  /** Per-origin circuit breakers, shared with other tools. @default createOriginCircuits() */
+  circuits?: OriginCircuits;
   /** Monotonic milliseconds, for `durationMs`. @default performance.now */
   now?: () => number;
 }
 
 /**
  * `http.request`: one HTTP(S) call through the SSRF guard (every redirect hop vetted, at most 5),
- * bounded in time and response size. 4xx/5xx become AppErrors (see `httpStatusError`); non-GET
- * requests carry `Idempotency-Key: ctx.idempotencyKey`.
+ * bounded in time and response size, under the circuit of the URL's origin. 4xx/5xx become
+ * AppErrors (see `httpStatusError`); non-GET requests carry `Idempotency-Key: ctx.idempotencyKey`.
+ * The tool never retries: the step does, and only what {@link withRetrySafety} leaves retryable
+ * (a POST or PATCH only when it certainly was not processed, unless `idempotent`).
  */
 export function createHttpRequestTool(
   options: HttpRequestToolOptions,
@@ -87,10 +99,11 @@ export function createHttpRequestTool(
     guard: options.guard,
     ...(options.now ? { now: options.now } : {}),
   });
+  const circuits = options.circuits ?? createOriginCircuits();
   return defineTool({
     name: 'http.request',
     description:
-      'Send one HTTP request to an allowed public URL and return status, selected headers and body text. Non-GET requests carry an Idempotency-Key.',
+      'Send one HTTP request to an allowed public URL and return status, selected headers and body text. Non-GET requests carry an Idempotency-Key; a failed POST or PATCH is retried only when it certainly was not processed, unless idempotent is set.',
     input: HttpRequestInput,
     output: HttpRequestOutput,
     risk: 'medium',
@@ -106,16 +119,20 @@ export function createHttpRequestTool(
             typeof input.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
         }
       }
-      const response = await client.request({
-        url: input.url,
-        method: input.method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        timeoutMs: input.timeoutMs,
-        maxResponseBytes: input.maxResponseBytes,
-        truncate: input.truncate,
-        idempotencyKey: ctx.idempotencyKey,
-        signal: ctx.signal,
+      const send = (signal: AbortSignal) =>
+        client.request({
+          url: input.url,
+          method: input.method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          timeoutMs: input.timeoutMs,
+          maxResponseBytes: input.maxResponseBytes,
+          truncate: input.truncate,
+          idempotencyKey: ctx.idempotencyKey,
+          signal,
+        });
+      const response = await circuits.execute(input.url, send, ctx.signal).catch((e: unknown) => {
+        throw withRetrySafety(toAppError(e), input.method, input.idempotent);
       });
       ctx.log.debug(
         { status: response.status, durationMs: response.durationMs, url: response.url },

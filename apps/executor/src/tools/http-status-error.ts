@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '@agentry/resilience';
 import { AppError } from '@agentry/schema';
 
 /**
@@ -17,7 +18,7 @@ export function httpStatusError(
   const retryAfter = headers['retry-after'];
   if (retryAfter !== undefined) {
     details.retryAfter = retryAfter;
-    const ms = retryAfterMs(retryAfter, now());
+    const ms = parseRetryAfter(retryAfter, now());
     if (ms !== undefined) details.retryAfterMs = ms;
   }
   const message = `${url} answered ${status}`;
@@ -27,12 +28,4 @@ export function httpStatusError(
   }
   if (status >= 500 || status === 408) return new AppError('TRANSIENT', message, { details });
   return new AppError('TOOL_FAILED', message, { details, retryable: false });
-}
-
-/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (never negative). */
-export function retryAfterMs(value: string, nowMs: number): number | undefined {
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }

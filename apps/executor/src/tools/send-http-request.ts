@@ -21,6 +21,11 @@ export interface HopRequest {
   signal: AbortSignal;
   /** Extra trusted CA certificates (PEM) for https; Node's bundle otherwise. */
   ca?: string | readonly string[];
+  /**
+   * Called once the connection is up (TLS handshake done for https): from then on the request
+   * may reach the server. A failure before it means the request was certainly not sent.
+   */
+  onConnected?: () => void;
 }
 
 export interface HopResponse {
@@ -71,6 +76,13 @@ export function sendHttpRequest(request: HopRequest): Promise<HopResponse> {
       ...(secure && request.ca !== undefined ? { ca: [request.ca].flat() } : {}),
     };
     const req = (secure ? https : http).request(options);
+    const { onConnected } = request;
+    if (onConnected) {
+      // `agent: false`: every request gets a fresh socket, still connecting when handed over.
+      req.once('socket', (socket) =>
+        socket.once(secure ? 'secureConnect' : 'connect', onConnected),
+      );
+    }
     let settled = false;
     const settle = (action: () => void): void => {
       if (settled) return;

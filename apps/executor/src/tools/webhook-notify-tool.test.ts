@@ -88,6 +88,27 @@ describe('webhook.notify', () => {
     expect(moved.requests).toHaveLength(1);
   });
 
+  it('retries like a PUT by default (receivers dedupe by Idempotency-Key), not with idempotent: false', async () => {
+    const down = await serve((_req, res) => res.writeHead(503).end());
+    await expect(
+      notify()({ url: down.origin, event: 'e', payload: {}, idempotent: false }),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: false,
+      details: { status: 503, retrySafe: false },
+    });
+    const gone = await serve((_req, res) => res.end());
+    await gone.close();
+    await expect(
+      notify()({ url: gone.origin, event: 'e', payload: {}, idempotent: false }),
+    ).rejects.toMatchObject({
+      code: 'TRANSIENT',
+      retryable: true,
+      details: { requestSent: false },
+    });
+    expect(down.requests[0]?.headers['idempotency-key']).toBe('run-7.notify');
+  });
+
   it('refuses a webhook URL the guard forbids', async () => {
     const server = await serve((_req, res) => res.end());
     await expect(
