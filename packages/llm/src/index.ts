@@ -1,4 +1,5 @@
 export * from './anthropic-provider';
+export * from './complete-with-failover';
 export * from './create-providers';
 export * from './guarded-provider';
 export * from './llm-call';

@@ -1,3 +1,7 @@
+import type { AppError } from '@agentry/schema';
+import { costOf, type PriceTable } from './price-table';
+import type { Completion, LlmProvider } from './provider';
+
 /** How one model call ended: a usable answer, an answer that failed validation, or a fault. */
 export type LlmCallOutcome = 'ok' | 'invalid' | 'error';
 
@@ -14,4 +18,43 @@ export interface LlmCall {
   outcome: LlmCallOutcome;
   /** The error code when `outcome` is `'error'`. */
   errorCode?: string;
+}
+
+/**
+ * The record of an answered call, priced by the model that answered (or, when the table does not
+ * know that name, by the model asked for: providers often answer with a dated variant).
+ */
+export function answeredCall(
+  provider: LlmProvider,
+  answer: Completion,
+  outcome: Exclude<LlmCallOutcome, 'error'>,
+  prices: PriceTable,
+): LlmCall {
+  const byAnswer = costOf(answer.model, answer.usage, prices);
+  const cost = byAnswer.priced ? byAnswer : costOf(provider.model, answer.usage, prices);
+  return {
+    provider: provider.name,
+    model: answer.model,
+    inputTokens: answer.usage.inputTokens,
+    outputTokens: answer.usage.outputTokens,
+    costUsd: cost.costUsd,
+    priced: cost.priced,
+    latencyMs: answer.latencyMs,
+    outcome,
+  };
+}
+
+/** The record of a call that failed: no tokens, no cost. */
+export function failedCall(provider: LlmProvider, error: AppError, latencyMs: number): LlmCall {
+  return {
+    provider: provider.name,
+    model: provider.model,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    priced: false,
+    latencyMs,
+    outcome: 'error',
+    errorCode: error.code,
+  };
 }

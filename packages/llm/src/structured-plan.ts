@@ -7,8 +7,8 @@ import {
   type PlanInput,
 } from '@agentry/schema';
 import { z } from 'zod';
-import type { LlmCall } from './llm-call';
-import { costOf, type PriceTable } from './price-table';
+import { answeredCall, failedCall, type LlmCall } from './llm-call';
+import type { PriceTable } from './price-table';
 import type { ChatMessage, Completion, LlmProvider } from './provider';
 
 /** A tool the model may use in a plan. */
@@ -85,21 +85,6 @@ export function structuredPlan(options: StructuredPlanOptions): StructuredPlanne
     onCall?.(call);
   }
 
-  function callOf(answer: Completion, outcome: LlmCall['outcome']): LlmCall {
-    const priced = costOf(answer.model, answer.usage, prices);
-    const cost = priced.priced ? priced : costOf(provider.model, answer.usage, prices);
-    return {
-      provider: provider.name,
-      model: answer.model,
-      inputTokens: answer.usage.inputTokens,
-      outputTokens: answer.usage.outputTokens,
-      costUsd: cost.costUsd,
-      priced: cost.priced,
-      latencyMs: answer.latencyMs,
-      outcome,
-    };
-  }
-
   return {
     async plan(intentText, { signal, history = [], onCall } = {}) {
       const calls: LlmCall[] = [];
@@ -115,29 +100,15 @@ export function structuredPlan(options: StructuredPlanOptions): StructuredPlanne
           );
         } catch (caught) {
           const error = toAppError(caught, 'TRANSIENT');
-          record(
-            calls,
-            {
-              provider: provider.name,
-              model: provider.model,
-              inputTokens: 0,
-              outputTokens: 0,
-              costUsd: 0,
-              priced: false,
-              latencyMs: monotonic() - started,
-              outcome: 'error',
-              errorCode: error.code,
-            },
-            onCall,
-          );
+          record(calls, failedCall(provider, error, monotonic() - started), onCall);
           throw error;
         }
         const checked = check(answer.content, knownTools, producedBy);
         if (checked.ok) {
-          record(calls, callOf(answer, 'ok'), onCall);
+          record(calls, answeredCall(provider, answer, 'ok', prices), onCall);
           return { plan: checked.plan, calls };
         }
-        record(calls, callOf(answer, 'invalid'), onCall);
+        record(calls, answeredCall(provider, answer, 'invalid', prices), onCall);
         issues = checked.issues;
         messages.push(
           { role: 'assistant', content: answer.content },

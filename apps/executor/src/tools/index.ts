@@ -1,4 +1,5 @@
 export * from './abort-error';
+export * from './amend-app-error';
 export * from './builtin-tools';
 export * from './classify-address';
 export * from './display-url';
@@ -9,6 +10,9 @@ export * from './host-allowlist';
 export * from './http-request-tool';
 export * from './http-status-error';
 export * from './ip-address';
+export * from './llm-generate-tool';
+export * from './origin-circuits';
+export * from './retry-safety';
 export * from './send-http-request';
 export * from './tool';
 export * from './tool-registry';

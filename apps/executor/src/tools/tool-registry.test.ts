@@ -146,6 +146,7 @@ describe('createToolRegistry', () => {
     expect([...builtins.names()].sort()).toEqual([
       'echo',
       'http.request',
+      'llm.generate',
       'wait',
       'webhook.notify',
     ]);
