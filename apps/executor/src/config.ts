@@ -1,3 +1,4 @@
+import { llmEnv, toLlmConfig, type LlmConfig } from '@agentry/llm';
 import {
   commonEnv,
   envBool,
@@ -9,6 +10,7 @@ import {
 } from '@agentry/schema';
 
 const executorEnv = commonEnv
+  .extend(llmEnv.shape)
   .extend({
     /** Step jobs one executor process works on at once. */
     AGENTRY_EXECUTOR_CONCURRENCY: envInt(16, { min: 1, max: 1024 }),
@@ -37,6 +39,8 @@ export interface ExecutorConfig extends CommonConfig {
   http: { allowHosts: string[]; allowPrivate: boolean };
   lockDurationMs: number;
   maxStalledCount: number;
+  /** The providers `llm.generate` calls. */
+  llm: LlmConfig;
 }
 
 /** Pure: parse the executor's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -48,5 +52,6 @@ export function loadExecutorConfig(source: Record<string, string | undefined>): 
     http: { allowHosts: e.AGENTRY_HTTP_ALLOW_HOSTS, allowPrivate: e.AGENTRY_HTTP_ALLOW_PRIVATE },
     lockDurationMs: e.AGENTRY_EXECUTOR_LOCK_MS,
     maxStalledCount: e.AGENTRY_EXECUTOR_MAX_STALLED,
+    llm: toLlmConfig(e),
   };
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   metricsObserver,
   openFleetServices,
+  openLlmRuntime,
   workerApp,
   type FleetServices,
   type WorkerApp,
@@ -19,7 +20,8 @@ export type ExecutorApp = WorkerApp;
 
 /**
  * Wire the executor: the one place that builds its dependencies. Pass `services` to share a
- * database and producer with other apps in one process (`agentry dev`).
+ * database and producer with other apps in one process (`agentry dev`); `env` is where `env://`
+ * key references are read (default `process.env`).
  */
 export async function createExecutor(
   config: ExecutorConfig,
@@ -32,6 +34,7 @@ export async function createExecutor(
      * @default builtinTools({ http: config.http })
      */
     tools?: readonly ToolDefinition[];
+    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<ExecutorApp> {
   const services = options.services ?? (await openFleetServices(config, { component: 'executor' }));
@@ -39,9 +42,32 @@ export async function createExecutor(
   const { log, registry, repos } = services;
   try {
     const runMetrics = new RunMetrics(registry);
+    const llm = await openLlmRuntime(config.llm, {
+      registry,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    const tools =
+      options.tools ??
+      builtinTools({
+        http: config.http,
+        onBreakerStateChange: (origin, from, to) => {
+          const fields = { origin, from, to };
+          if (to === 'OPEN') log.warn(fields, 'circuit to this origin opened: calls fail fast');
+          else log.info(fields, `circuit to this origin is ${to.toLowerCase()}`);
+        },
+        llm: {
+          providers: llm.providers,
+          prices: llm.prices,
+          observeCall: llm.observeCall,
+          record: (calls, { runId, stepId }) =>
+            repos.llmCalls.record(
+              calls.map((call) => ({ ...call, runId, stepId, purpose: 'generate' as const })),
+            ),
+        },
+      });
     const deps: StepJobDeps = {
       ...services.engine,
-      tools: createToolRegistry(options.tools ?? builtinTools({ http: config.http })),
+      tools: createToolRegistry(tools),
       observer: {
         stepFinished: (e) => {
           if (e.outcome !== 'retried')

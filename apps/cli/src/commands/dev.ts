@@ -10,7 +10,11 @@ export function devCommand(program: Command) {
     .command('dev')
     .description('run the whole fleet in one process (planner, executor, API)')
     .option('--demo', 'submit a sample intent and follow it to the end')
-    .action(async (opts: { demo?: boolean }) => {
+    .option(
+      '--fake-llm',
+      'plan with the bundled fake LLM server (OpenAI API on 127.0.0.1) instead of templates only',
+    )
+    .action(async (opts: { demo?: boolean; fakeLlm?: boolean }) => {
       const { runDevFleet } = await import('./run-dev-fleet');
       await runDevFleet(opts);
     });

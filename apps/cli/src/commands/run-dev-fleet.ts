@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { loadApiConfig, createApi } from '@agentry/api';
 import { migrateToLatest } from '@agentry/db';
 import { openFleetServices, ResourceStack, submitIntent } from '@agentry/engine';
@@ -15,13 +16,18 @@ const demoIntent = 'deploy build 812 to staging and post the result to #ops';
  * The whole fleet in one process: planner, executor and API sharing one database and Redis.
  * Loaded only by `agentry dev`, so the other commands start without it.
  */
-export async function runDevFleet(opts: { demo?: boolean }): Promise<void> {
-  const env = { AGENTRY_HEALTH_PORT: '0', ...process.env };
+export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): Promise<void> {
+  const env: Record<string, string | undefined> = { AGENTRY_HEALTH_PORT: '0', ...process.env };
+  const fake = opts.fakeLlm ? await startLocalFakeLlm(env) : undefined;
   const plannerConfig = loadPlannerConfig(env);
   const executorConfig = loadExecutorConfig(env);
   const apiConfig = loadApiConfig(env);
   const log = createLogger({ component: 'dev', level: plannerConfig.logLevel });
   const stack = new ResourceStack(log);
+  if (fake) {
+    stack.push('fake llm', fake, (f) => f.close());
+    console.log(`planning with the fake LLM server on ${fake.url} (docs/fake-llm-server.md)`);
+  }
 
   const stopRedis = await ensureLocalRedis(plannerConfig.redisUrl);
   if (stopRedis) {
@@ -38,12 +44,12 @@ export async function runDevFleet(opts: { demo?: boolean }): Promise<void> {
 
   const executor = stack.push(
     'executor',
-    await createExecutor(executorConfig, { services, health: false }),
+    await createExecutor(executorConfig, { services, health: false, env }),
     (a) => a.close({ deadlineMs: executorConfig.shutdownDeadlineMs }),
   );
   const planner = stack.push(
     'planner',
-    await createPlanner(plannerConfig, { services, health: false }),
+    await createPlanner(plannerConfig, { services, health: false, env }),
     (a) => a.close({ deadlineMs: plannerConfig.shutdownDeadlineMs }),
   );
   const api = stack.push('api', await createApi(apiConfig, { services }), (a) => a.close());
@@ -71,4 +77,22 @@ export async function runDevFleet(opts: { demo?: boolean }): Promise<void> {
       `\ntry: npx -y pnpm@10.34.8 agentry submit --watch "echo 3 steps"   (the fleet keeps running)\n`,
     );
   }
+}
+
+/**
+ * Start the fake LLM server on a free loopback port and point the provider variables of `env`
+ * at it, with a throwaway key passed by reference like a real one.
+ */
+async function startLocalFakeLlm(env: Record<string, string | undefined>) {
+  const { startFakeLlmServer } = await import('@agentry/llm/testing');
+  const apiKey = randomBytes(16).toString('hex');
+  const server = await startFakeLlmServer({ apiKey });
+  Object.assign(env, {
+    AGENTRY_LLM_PROVIDER: 'openai',
+    AGENTRY_LLM_MODEL: 'fake-model',
+    AGENTRY_LLM_BASE_URL: `${server.url}/v1`,
+    AGENTRY_LLM_API_KEY_REF: 'env://AGENTRY_FAKE_LLM_API_KEY',
+    AGENTRY_FAKE_LLM_API_KEY: apiKey,
+  });
+  return server;
 }
