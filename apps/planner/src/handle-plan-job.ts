@@ -76,47 +76,65 @@ export async function handlePlanJob(
     return { runId, outcome: 'already-planned', state: run.state, redispatched };
   }
 
-  const planned = await planWithChain(deps.chain, intent, {
-    signal: ctx.signal,
-    ...(deps.llm ? { observe: deps.llm.logTo(log) } : {}),
-    onHop: (hop) => {
-      deps.llm?.countHop(hop.planner, hop.outcome, hop.code);
-      if (hop.outcome === 'skipped') {
-        log.warn(
-          { planner: hop.planner, code: hop.code, reason: hop.reason },
-          'planner could not plan; trying the next',
+  // Model calls are paid for whatever happens next: they are stored with the plan, or on their
+  // own (best effort) when planning or saving fails, so a re-delivered job's calls add to them.
+  const calls: LlmCallInput[] = [];
+  const keepingCalls = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (e) {
+      await deps.repos.llmCalls.record(calls).catch((err: unknown) => {
+        log.error(
+          { err: toAppError(err).toJSON(), calls: calls.length },
+          'model calls not recorded',
         );
-      }
-    },
-    onCall: (call) => deps.llm?.observeCall(call),
-  });
-  const llmCalls: LlmCallInput[] = planned.calls.map((call) => ({
-    ...call,
-    runId: run.id,
-    purpose: 'plan',
-  }));
-  let validated;
-  try {
-    validated = validatePlan(planned.plan, deps.knownTools);
-  } catch (e) {
-    const error = toAppError(e);
-    await deps.repos.llmCalls.record(llmCalls);
-    if (isAppError(e)) {
-      await deps.repos.runs.transition(run.id, ['pending'], 'failed', { error: error.toJSON() });
+      });
+      throw e;
     }
-    throw error;
-  }
+  };
+  const planned = await keepingCalls(() =>
+    planWithChain(deps.chain, intent, {
+      signal: ctx.signal,
+      ...(deps.llm ? { observe: deps.llm.logTo(log) } : {}),
+      onHop: (hop) => {
+        deps.llm?.countHop(hop.planner, hop.outcome, hop.code);
+        if (hop.outcome === 'skipped') {
+          log.warn(
+            { planner: hop.planner, code: hop.code, reason: hop.reason },
+            'planner could not plan; trying the next',
+          );
+        }
+      },
+      onCall: (call) => {
+        deps.llm?.observeCall(call);
+        calls.push({ ...call, runId: run.id, purpose: 'plan' });
+      },
+    }),
+  );
+  const validated = await keepingCalls(async () => {
+    try {
+      return validatePlan(planned.plan, deps.knownTools);
+    } catch (e) {
+      const error = toAppError(e);
+      if (isAppError(e)) {
+        await deps.repos.runs.transition(run.id, ['pending'], 'failed', { error: error.toJSON() });
+      }
+      throw error;
+    }
+  });
   const next = intent.dryRun || planned.needsApproval ? 'awaiting_approval' : 'running';
-  const saved = await deps.repos.runs.savePlan(
-    run.id,
-    {
-      plan: validated.plan,
-      order: validated.order,
-      hash: planHash(validated.plan),
-      planning: { hops: planned.hops },
-      llmCalls,
-    },
-    next,
+  const saved = await keepingCalls(() =>
+    deps.repos.runs.savePlan(
+      run.id,
+      {
+        plan: validated.plan,
+        order: validated.order,
+        hash: planHash(validated.plan),
+        planning: { hops: planned.hops },
+        llmCalls: calls,
+      },
+      next,
+    ),
   );
   await dispatchSteps(deps, run.id, run.correlationId, saved.roots);
   const fields = {

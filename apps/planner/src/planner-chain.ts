@@ -1,3 +1,4 @@
+import { isProgrammerError } from '@agentry/resilience';
 import {
   structuredPlan,
   type GuardedProvider,
@@ -21,7 +22,10 @@ export interface ChainModels {
   providers: readonly GuardedProvider[];
   toolCatalog: readonly ToolDescription[];
   prices: PriceTable;
-  /** Time all model hops of one plan may take together; then the chain moves on. */
+  /**
+   * Time all model hops of one plan may take together; each hop gets an equal share of what is
+   * left when it starts. Then the chain moves on.
+   */
   deadlineMs: number;
 }
 
@@ -83,13 +87,15 @@ export async function planWithChain(
     return { plan, hops, calls, needsApproval: false };
   }
 
-  const deadline = AbortSignal.timeout(models.deadlineMs);
-  const signal = AbortSignal.any([request.signal, deadline]);
-  for (const provider of models.providers) {
+  // Each model hop gets an equal share of what is left, so a hung primary cannot use up the
+  // time a healthy secondary needs.
+  const endsAt = performance.now() + models.deadlineMs;
+  for (const [index, provider] of models.providers.entries()) {
     const planner = `llm:${provider.name}:${provider.model}`;
     const started = performance.now();
-    if (signal.aborted) {
-      if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
+    const shareMs = Math.floor((endsAt - started) / (models.providers.length - index));
+    if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
+    if (shareMs <= 0) {
       hop({
         planner,
         outcome: 'skipped',
@@ -99,13 +105,14 @@ export async function planWithChain(
       });
       continue;
     }
+    const deadline = AbortSignal.timeout(shareMs);
     try {
       const result = await structuredPlan({
         provider: observed(provider, request.observe),
         toolCatalog: models.toolCatalog,
         prices: models.prices,
       }).plan(intent.text, {
-        signal,
+        signal: AbortSignal.any([request.signal, deadline]),
         onCall: (call) => {
           calls.push(call);
           request.onCall?.(call);
@@ -116,8 +123,8 @@ export async function planWithChain(
     } catch (caught) {
       if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
       const error = deadline.aborted
-        ? new AppError('TIMEOUT', `the planning deadline (${models.deadlineMs} ms) passed`)
-        : toAppError(caught, 'TRANSIENT');
+        ? new AppError('TIMEOUT', `its share of the planning deadline (${shareMs} ms) passed`)
+        : toAppError(caught, isProgrammerError(caught) ? 'INTERNAL' : 'TRANSIENT');
       hop({
         planner,
         outcome: 'skipped',

@@ -52,6 +52,8 @@ afterEach(async () => {
   planner = undefined;
   primary.reset();
   secondary.reset();
+  primary.clearMode();
+  secondary.clearMode();
 });
 afterAll(async () => {
   await executor.close({ deadlineMs: 2_000 });
@@ -205,6 +207,44 @@ describe('planner chain on the fleet', () => {
     expect(detail.run.planning?.hops[0]).toMatchObject({ outcome: 'skipped', code: 'TIMEOUT' });
     expect(detail.plan?.producedBy).toBe('anthropic:fake-secondary');
     await waitFor(() => primary.openHungRequests() === 0, 3_000, 'hung socket closed');
+  });
+
+  it('gives each model an equal share of the planning deadline: a hung primary leaves the secondary its time', async () => {
+    // Alone, the primary could take 3 × 2 s; the deadline is 3 s for both hops.
+    await startPlanner({ AGENTRY_PLANNER_LLM_DEADLINE_MS: '3000' });
+    primary.setMode({ kind: 'hang' });
+    secondary.script(planAnswer('the secondary had time'));
+    const { runId } = await submit('greet within the deadline');
+    const detail = await settled(runId, ['succeeded']);
+    expect(detail.plan?.producedBy).toBe('anthropic:fake-secondary');
+    expect(detail.run.planning?.hops[0]).toMatchObject({
+      outcome: 'skipped',
+      code: 'TIMEOUT',
+      reason: expect.stringMatching(/share of the planning deadline \(1[45]\d\d ms\)/),
+    });
+  });
+
+  it('a shutdown mid-planning hands the job back: no fallback plan, the paid call recorded', async () => {
+    const app = await startPlanner();
+    primary.setMode({ kind: 'hang' });
+    const { runId } = await submit('greet, then shut down');
+    await waitFor(() => primary.requestCount() === 1, 5_000, 'planning started');
+    await app.close({ deadlineMs: 200 });
+    planner = undefined;
+    const run = await fleet.repos.runs.get(runId);
+    expect(run).toMatchObject({ state: 'pending', planning: null });
+    expect(await fleet.queue('agentry.plan').getJobCounts('wait', 'active')).toEqual({
+      wait: 1,
+      active: 0,
+    });
+    expect(await fleet.repos.llmCalls.forRun(runId)).toEqual([
+      expect.objectContaining({ provider: 'openai', outcome: 'error' }),
+    ]);
+    // The next planner plans it.
+    primary.clearMode();
+    primary.script(planAnswer('after the restart'));
+    await startPlanner();
+    expect((await settled(runId, ['succeeded'])).plan?.source).toBe('llm');
   });
 
   it('opens the breaker under 500s, stops calling until half-open, and closes on a good probe', async () => {

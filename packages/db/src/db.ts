@@ -147,7 +147,10 @@ export interface LlmCallsTable {
   stepId: string | null;
   purpose: LlmCallPurpose;
   provider: string;
+  /** As configured. */
   model: string;
+  /** As the provider named it in its answer. */
+  answeredModel: string | null;
   inputTokens: number;
   outputTokens: number;
   costUsd: ColumnType<string, number, number>;

@@ -11,7 +11,10 @@ export interface LlmCallInput {
   stepId?: string;
   purpose: LlmCallPurpose;
   provider: string;
+  /** As configured. */
   model: string;
+  /** As the provider named it in its answer. */
+  answeredModel?: string;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
@@ -95,6 +98,7 @@ export async function insertLlmCalls(
         purpose: c.purpose,
         provider: c.provider.slice(0, 128),
         model: c.model.slice(0, 256),
+        answeredModel: c.answeredModel?.slice(0, 256) ?? null,
         inputTokens: Math.max(0, Math.round(c.inputTokens)),
         outputTokens: Math.max(0, Math.round(c.outputTokens)),
         costUsd: Math.max(0, c.costUsd),

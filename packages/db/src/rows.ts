@@ -151,6 +151,7 @@ export interface LlmCallRow {
   purpose: LlmCallPurpose;
   provider: string;
   model: string;
+  answeredModel: string | null;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;

@@ -25,8 +25,8 @@ export interface FailoverResult {
 /**
  * Ask each provider in turn (each behind its own retry, breaker and timeout) until one answers.
  * Rejects with the last provider's `AppError` when none does (its `details.skipped` lists every
- * provider's code), with `CANCELLED` as soon as `signal` aborts, and with `VALIDATION` for an
- * empty list. A provider's rejection of the request itself (`VALIDATION`) also moves on: the next
+ * provider's code), with the signal's reason as an `AppError` (`CANCELLED`, or `TIMEOUT` for a
+ * step deadline) as soon as `signal` aborts, and with `VALIDATION` for an empty list. A provider's rejection of the request itself (`VALIDATION`) also moves on: the next
  * provider may accept it.
  */
 export async function completeWithFailover(

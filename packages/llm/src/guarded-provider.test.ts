@@ -104,6 +104,8 @@ describe('guardProvider', () => {
     server.script({ kind: 'status', status: 429, retryAfter: '120' }, ok);
     const error = await failure(guarded.complete(request));
     expect(error.code).toBe('RATE_LIMITED');
+    // Marked for a slower outer layer (a step's backoff) that may still honour the wait.
+    expect(error.details).toMatchObject({ retryAfterMs: 120_000, deferred: true });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -160,6 +162,21 @@ describe('guardProvider', () => {
     expect(error.code).toBe('TIMEOUT');
     expect(events).toContainEqual(expect.objectContaining({ type: 'timeout', timeoutMs: 300 }));
     await expect.poll(() => server.openHungRequests(), { timeout: 2_000 }).toBe(0);
+  });
+
+  it('tells each concurrent request only its own events', async () => {
+    const { guarded } = setup({ maxAttempts: 1 });
+    server.script({ kind: 'hang' }, { kind: 'ok', content: 'fine', delayMs: 50 });
+    const heardA: LlmEvent[] = [];
+    const heardB: LlmEvent[] = [];
+    const [a, b] = await Promise.allSettled([
+      guarded.complete(request, undefined, (e) => heardA.push(e)),
+      guarded.complete(request, undefined, (e) => heardB.push(e)),
+    ]);
+    expect(a.status).toBe('rejected');
+    expect(b.status).toBe('fulfilled');
+    expect(heardA.map((e) => e.type)).toEqual(['timeout', 'give-up']);
+    expect(heardB).toEqual([]);
   });
 
   it('stops retrying during an outage once the shared retry budget runs low', async () => {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   circuitBreaker,
+  isProgrammerError,
   retry,
   retryBudget,
   samplingBreaker,
@@ -12,7 +13,7 @@ import {
   type GiveUpReason,
   type Sleep,
 } from '@agentry/resilience';
-import { toAppError, type ErrorCode } from '@agentry/schema';
+import { AppError, amendAppError, toAppError, toError, type ErrorCode } from '@agentry/schema';
 import type { Completion, CompletionRequest, LlmProvider } from './provider';
 
 /** The policies around one provider. Defaults: {@link defaultLlmPolicy}. */
@@ -100,8 +101,10 @@ export interface GuardSeams {
  * `attemptTimeoutMs` (a timeout counts as a failure), failures open the circuit, and while it is
  * open a request fails at once with `UNAVAILABLE` and never reaches the provider. The retry
  * honours `Retry-After` up to `backoff.maxMs` and gives up sooner when the circuit will stay open
- * longer than that. The circuit and the retry budget are shared by every request through the
- * returned provider, so create one per provider and process. Rejects with an `AppError`.
+ * longer than that — then the error carries `details.deferred: true`. The circuit and the retry
+ * budget are shared by every request through the returned provider, so create one per provider
+ * and process. Rejects with an `AppError`; a programmer error becomes a non-retryable
+ * `INTERNAL`.
  */
 export function guardProvider(
   provider: LlmProvider,
@@ -149,7 +152,9 @@ export function guardProvider(
       retries.onRetry(({ attempt, delayMs, error }) => {
         emit({ type: 'retry', ...labels, attempt, delayMs, code: toAppError(error).code }, observe);
       });
+      let deferred = false;
       retries.onGiveUp(({ attempts, error, reason }) => {
+        deferred = reason === 'retry-after';
         if (reason === 'not-handled' && attempts === 1) return;
         emit(
           { type: 'give-up', ...labels, attempts, code: toAppError(error).code, reason },
@@ -167,7 +172,16 @@ export function guardProvider(
             ) as Promise<Completion>,
         );
       } catch (caught) {
-        throw toAppError(caught, 'TRANSIENT');
+        if (isProgrammerError(caught)) {
+          throw new AppError('INTERNAL', `${provider.name}: ${toError(caught).message}`, {
+            cause: toError(caught),
+            retryable: false,
+          });
+        }
+        const error = toAppError(caught, 'TRANSIENT');
+        // The server (or the circuit) asked for a wait longer than this policy makes: say so, so
+        // a slower outer layer (a step's backoff) may still honour it.
+        throw deferred ? amendAppError(error, { details: { deferred: true } }) : error;
       }
     },
   };

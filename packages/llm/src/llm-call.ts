@@ -8,7 +8,10 @@ export type LlmCallOutcome = 'ok' | 'invalid' | 'error';
 /** One model call, as recorded with its run. */
 export interface LlmCall {
   provider: string;
+  /** The model as configured: a bounded metric label. */
   model: string;
+  /** The model the provider said answered (often a dated variant); absent when it failed. */
+  answeredModel?: string;
   inputTokens: number;
   outputTokens: number;
   /** 0 when the model is not in the price table (see `priced`). */
@@ -34,7 +37,8 @@ export function answeredCall(
   const cost = byAnswer.priced ? byAnswer : costOf(provider.model, answer.usage, prices);
   return {
     provider: provider.name,
-    model: answer.model,
+    model: provider.model,
+    answeredModel: answer.model,
     inputTokens: answer.usage.inputTokens,
     outputTokens: answer.usage.outputTokens,
     costUsd: cost.costUsd,

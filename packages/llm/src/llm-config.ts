@@ -18,7 +18,7 @@ export const llmEnv = z.object({
   AGENTRY_LLM_MODEL: envString(),
   /** Base URL of the primary provider; unset → the vendor's public API. */
   AGENTRY_LLM_BASE_URL: env(z.url().optional()),
-  /** Where the primary provider's API key comes from: `env://NAME`. Never the key itself. */
+  /** Where the primary provider's API key comes from: `env://NAME` (`none`: no key). Never the key itself. */
   AGENTRY_LLM_API_KEY_REF: envString(),
   /** Azure OpenAI: the `api-version`; set it to send `api-key` instead of a bearer token. */
   AGENTRY_LLM_AZURE_API_VERSION: envString(),
@@ -64,7 +64,7 @@ export interface ProviderEndpoint {
   kind: Exclude<ProviderKind, 'none'>;
   model: string;
   baseUrl: string | undefined;
-  /** `env://NAME`. */
+  /** `env://NAME`, or `none` for a provider that takes no key. */
   apiKeyRef: string;
   azureApiVersion?: string;
 }
@@ -104,7 +104,7 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
       );
     }
     const apiKeyRef = keyRef ?? defaultKeyRef[kind];
-    checkKeyRef(apiKeyRef);
+    checkKeyRef(apiKeyRef, variable.replace(/PROVIDER$/, 'API_KEY_REF'));
     providers.push({ kind, model, baseUrl, apiKeyRef });
   };
   add(
@@ -161,28 +161,35 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
 }
 
 const envRef = /^env:\/\/([A-Za-z_][A-Za-z0-9_]*)$/;
+/** The reference of a provider that takes no key (a local Ollama or vLLM). */
+const noKey = 'none';
 
-function checkKeyRef(ref: string): void {
-  if (!envRef.test(ref)) {
+function checkKeyRef(ref: string, variable: string): void {
+  if (ref !== noKey && !envRef.test(ref)) {
+    // The value is not echoed: a key pasted here by mistake must not reach a log.
     throw new AppError(
       'VALIDATION',
-      `API key reference "${ref.slice(0, 64)}" is not env://NAME (the only scheme supported so far); give a reference, never the key`,
+      `${variable} must be a reference like env://OPENAI_API_KEY (or "none"), never the key itself`,
+      { details: { variable } },
     );
   }
 }
 
 /**
- * The key behind `ref`, read on every call so a changed value is picked up. Throws
- * `AppError('POLICY_DENIED')` naming the variable — never a value — when it is unset.
+ * The key behind `ref`, read on every call so a changed value is picked up; `none` gives an empty
+ * key. Throws `AppError('POLICY_DENIED')` naming the variable — never a value — when it is unset.
  */
 export function apiKeyFromRef(
   ref: string,
   source: Record<string, string | undefined> = process.env,
 ): () => string {
+  if (ref === noKey) return () => '';
   const name = envRef.exec(ref)?.[1];
-  if (name === undefined) checkKeyRef(ref);
+  if (name === undefined) {
+    throw new AppError('VALIDATION', 'an API key reference must look like env://NAME');
+  }
   return () => {
-    const value = source[name as string];
+    const value = source[name];
     if (value === undefined || value === '') {
       throw new AppError('POLICY_DENIED', `the API key variable ${name} is not set`, {
         retryable: false,

@@ -71,7 +71,13 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleProviderOption
         {
           provider: name,
           url: url.toString(),
-          headers: azure === undefined ? { authorization: `Bearer ${key}` } : { 'api-key': key },
+          // An empty key (`none`: a local model server) sends no credential at all.
+          headers:
+            key === ''
+              ? {}
+              : azure === undefined
+                ? { authorization: `Bearer ${key}` }
+                : { 'api-key': key },
           body,
           timeoutMs,
           signal,

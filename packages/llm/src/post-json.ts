@@ -135,7 +135,10 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** Resolve the key; a failing secret source is `UNAVAILABLE` (the key itself never shows). */
+/**
+ * Resolve the key. An `AppError` from the source is passed on as it is (a missing variable is
+ * `POLICY_DENIED`, not an outage); anything else is `UNAVAILABLE`. The key itself never shows.
+ */
 export async function resolveApiKey(
   source: () => string | Promise<string>,
   provider: string,
@@ -143,6 +146,7 @@ export async function resolveApiKey(
   try {
     return await source();
   } catch (caught) {
+    if (isAppError(caught)) throw caught;
     throw new AppError('UNAVAILABLE', `${provider}: could not resolve the API key`, {
       cause: toError(caught),
       details: { provider },

@@ -21,7 +21,7 @@ const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
 /**
  * Model calls and the policies around them. Labels are bounded: provider and model names come
- * from configuration, never from a request.
+ * from configuration, never from a request or an answer.
  *
  * - `agentry_llm_request_duration_seconds{provider,model,outcome}` — histogram of one call.
  * - `agentry_llm_tokens_total{provider,model,direction}` — `direction` is `input` or `output`.

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffCap, fullJitterDelay } from './backoff';
 import { retry, type GiveUpReason } from './retry';
+import { BrokenCircuitError } from './broken-circuit-error';
 import { retryBudget } from './retry-budget';
 
 const transient = () => new AppError('TRANSIENT', 'flaky');
@@ -172,6 +173,17 @@ describe('retry', () => {
     for (let i = 0; i < 4; i++) await policy.execute(async () => 'ok');
     expect(budget.tokens).toBe(3);
     expect(budget.canRetry()).toBe(true);
+  });
+
+  it("does not charge the budget for an open circuit's rejections (they reached nothing)", async () => {
+    const budget = retryBudget({ maxTokens: 4, tokenRatio: 0.5 });
+    const policy = retry({ maxAttempts: 2, backoff, sleep: recordingSleep().sleep, budget });
+    const fn = vi.fn(async () => {
+      throw new BrokenCircuitError('circuit is open', 0);
+    });
+    for (let i = 0; i < 5; i++) await expect(policy.execute(fn)).rejects.toThrow('circuit');
+    expect(fn).toHaveBeenCalledTimes(10);
+    expect(budget.tokens).toBe(4);
   });
 
   it('rejects impossible options', () => {

@@ -1,5 +1,6 @@
 import { isAppError, toError } from '@agentry/schema';
 import { assertBackoff, fullJitterDelay, type BackoffOptions } from './backoff';
+import { isBrokenCircuitError } from './broken-circuit-error';
 import { EventEmitter, type Event } from './events';
 import { isTransientFault } from './faults';
 import type { Policy, PolicyContext } from './policy';
@@ -56,8 +57,8 @@ export interface RetryPolicy extends Policy<RetryContext> {
  *   that is more than `backoff.maxMs` it gives up at once (`reason: 'retry-after'`) rather than
  *   come back early and pay for a call the server already said it would refuse;
  * - never retries an error {@link isTransientFault} rejects, nor one `handleWhen` rejects;
- * - with a `budget`, records every handled failure and success, and retries only while
- *   `budget.canRetry()`;
+ * - with a `budget`, records every handled failure (except an open circuit's rejection, which
+ *   never reached the dependency) and success, and retries only while `budget.canRetry()`;
  * - when `signal` aborts, stops at once (even mid-wait) and rejects with `signal.reason`;
  * - otherwise rejects with the last error, coerced to an `Error`.
  */
@@ -94,7 +95,9 @@ export function retry(options: RetryOptions): RetryPolicy {
           if (signal.aborted) throw abortReason(signal);
           if (!isTransientFault(error) || !handleWhen(error))
             throw giveUp(attempt, error, 'not-handled');
-          budget?.recordFailure();
+          // An open circuit's rejection never reached the dependency: it says nothing about its
+          // health, and counting it would keep retries throttled long after a recovery.
+          if (!isBrokenCircuitError(error)) budget?.recordFailure();
           if (attempt >= maxAttempts) throw giveUp(attempt, error, 'attempts');
           if (budget && !budget.canRetry()) throw giveUp(attempt, error, 'budget');
           const retryAfterMs = retryAfterMsOf(error);

@@ -1,3 +1,4 @@
+export * from './amend-app-error';
 export * from './errors';
 export * from './ids';
 export * from './intent';

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, isAppError, toError } from '@agentry/schema';
 import { abortError } from './abort-error';
-import { amendAppError } from './amend-app-error';
+import { amendAppError } from '@agentry/schema';
 import { displayUrl } from './display-url';
 import { httpStatusError } from './http-status-error';
 import { sendHttpRequest } from './send-http-request';

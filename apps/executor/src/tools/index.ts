@@ -1,5 +1,4 @@
 export * from './abort-error';
-export * from './amend-app-error';
 export * from './builtin-tools';
 export * from './classify-address';
 export * from './display-url';

@@ -4,7 +4,7 @@ import {
   type LlmCall,
   type PriceTable,
 } from '@agentry/llm';
-import { AppError, toAppError } from '@agentry/schema';
+import { AppError, amendAppError, toAppError } from '@agentry/schema';
 import { z } from 'zod';
 import { defineTool, type ToolDefinition } from './tool';
 
@@ -38,8 +38,8 @@ export interface LlmGenerateToolOptions {
  * `llm.generate`: one completion from the configured providers, primary first, each behind its
  * own retry, circuit breaker and timeout (the same chain the planner uses). Those policies own
  * the retries: a failure leaves the tool not retryable, so the step does not multiply them —
- * except when every circuit is open (`UNAVAILABLE` with `retryAfterMs`): the step then comes
- * back once a probe may go through. Every call, failed ones too, is recorded with the run.
+ * except a "come back later" (see `oneRetryLayer`). Every call, failed ones too, is recorded
+ * with the run, best effort: a failed write is logged, it does not fail a paid-for answer.
  */
 export function createLlmGenerateTool(
   options: LlmGenerateToolOptions,
@@ -93,20 +93,26 @@ export function createLlmGenerateTool(
       } catch (caught) {
         throw oneRetryLayer(toAppError(caught, 'TRANSIENT'));
       } finally {
-        await options.record(calls, step);
+        await options.record(calls, step).catch((e: unknown) => {
+          ctx.log.error(
+            { err: toAppError(e).toJSON(), calls: calls.length },
+            'llm.generate: could not record the model calls',
+          );
+        });
       }
     },
   });
 }
 
-/** The policies already retried: only an open circuit's "come back later" reaches the step. */
+/**
+ * The policies already retried, so the step does not — unless the last provider's answer was "come
+ * back later" beyond what the policy waits for: its circuit is open (`details.circuit`) or its
+ * `Retry-After` is longer than the policy's backoff cap (`details.deferred`). The step's backoff
+ * then waits `retryAfterMs`.
+ */
 function oneRetryLayer(error: AppError): AppError {
   if (!error.retryable || error.code === 'CANCELLED') return error;
-  const retryAfterMs = error.details?.['retryAfterMs'];
-  if (error.code === 'UNAVAILABLE' && typeof retryAfterMs === 'number') return error;
-  return new AppError(error.code, error.message, {
-    cause: error,
-    retryable: false,
-    details: { ...error.details, retriedBy: 'llm policies' },
-  });
+  const details = error.details ?? {};
+  if (details['circuit'] === 'open' || details['deferred'] === true) return error;
+  return amendAppError(error, { retryable: false, details: { retriedBy: 'llm policies' } });
 }

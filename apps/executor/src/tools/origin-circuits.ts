@@ -8,7 +8,7 @@ import {
   type Clock,
 } from '@agentry/resilience';
 import { isAppError, toError } from '@agentry/schema';
-import { amendAppError } from './amend-app-error';
+import { amendAppError } from '@agentry/schema';
 
 /** Settings of {@link createOriginCircuits}. */
 export interface OriginCircuitOptions {

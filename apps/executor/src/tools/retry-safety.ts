@@ -1,5 +1,5 @@
 import type { AppError } from '@agentry/schema';
-import { amendAppError } from './amend-app-error';
+import { amendAppError } from '@agentry/schema';
 
 /** Methods whose repetition has the effect of one request (RFC 9110 §9.2.2). */
 const idempotentMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);

@@ -17,6 +17,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('purpose', 'text', (c) => c.notNull().check(oneOf('purpose', purposes)))
     .addColumn('provider', 'text', (c) => c.notNull())
     .addColumn('model', 'text', (c) => c.notNull())
+    .addColumn('answered_model', 'text')
     .addColumn('input_tokens', 'integer', (c) => c.notNull().check(sql`input_tokens >= 0`))
     .addColumn('output_tokens', 'integer', (c) => c.notNull().check(sql`output_tokens >= 0`))
     .addColumn('cost_usd', 'numeric', (c) => c.notNull().check(sql`cost_usd >= 0`))

@@ -1,4 +1,4 @@
-import { AppError } from '@agentry/schema';
+import { AppError } from './errors';
 
 /** What {@link amendAppError} changes; anything left out is kept. */
 export interface AppErrorAmendment {
