@@ -34,6 +34,26 @@ describe('model configuration', () => {
     ).toMatch(/set the primary first/);
   });
 
+  it('refuses an Azure api-version on a provider that is not OpenAI-compatible', () => {
+    expect(
+      thrown(() =>
+        configOf({
+          AGENTRY_LLM_PROVIDER: 'anthropic',
+          AGENTRY_LLM_MODEL: 'm',
+          AGENTRY_LLM_AZURE_API_VERSION: '2024-10-21',
+        }),
+      ).message,
+    ).toMatch(/AGENTRY_LLM_AZURE_API_VERSION applies to an openai provider only/);
+    const config = configOf({
+      AGENTRY_LLM_PROVIDER: 'anthropic',
+      AGENTRY_LLM_MODEL: 'm',
+      AGENTRY_LLM_FALLBACK_PROVIDER: 'openai',
+      AGENTRY_LLM_FALLBACK_MODEL: 'gpt',
+      AGENTRY_LLM_FALLBACK_AZURE_API_VERSION: '2024-10-21',
+    });
+    expect(config.providers[1]).toMatchObject({ kind: 'openai', azureApiVersion: '2024-10-21' });
+  });
+
   it('refuses a key where a reference belongs, without repeating the value', () => {
     const error = thrown(() =>
       configOf({

@@ -27,6 +27,8 @@ export const llmEnv = z.object({
   AGENTRY_LLM_FALLBACK_MODEL: envString(),
   AGENTRY_LLM_FALLBACK_BASE_URL: env(z.url().optional()),
   AGENTRY_LLM_FALLBACK_API_KEY_REF: envString(),
+  /** Azure OpenAI `api-version` of the secondary provider. */
+  AGENTRY_LLM_FALLBACK_AZURE_API_VERSION: envString(),
   /** Hard deadline of one model call, body included. */
   AGENTRY_LLM_TIMEOUT_MS: envInt(defaultLlmPolicy.attemptTimeoutMs, { min: 100, max: 600_000 }),
   /** Calls per request to one provider, the first included (1 = no retry). */
@@ -92,20 +94,31 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
     model: string | undefined,
     baseUrl: string | undefined,
     keyRef: string | undefined,
+    azureApiVersion: string | undefined,
   ) => {
+    const prefix = variable.replace(/PROVIDER$/, '');
     if (kind === 'none') return;
     if (model === undefined) {
+      throw new AppError('VALIDATION', `${variable}=${kind} needs a model: set ${prefix}MODEL`, {
+        details: { variable },
+      });
+    }
+    if (azureApiVersion !== undefined && kind !== 'openai') {
       throw new AppError(
         'VALIDATION',
-        `${variable}=${kind} needs a model: set the matching _MODEL`,
-        {
-          details: { variable },
-        },
+        `${prefix}AZURE_API_VERSION applies to an openai provider only, not ${kind}`,
+        { details: { variable: `${prefix}AZURE_API_VERSION` } },
       );
     }
     const apiKeyRef = keyRef ?? defaultKeyRef[kind];
-    checkKeyRef(apiKeyRef, variable.replace(/PROVIDER$/, 'API_KEY_REF'));
-    providers.push({ kind, model, baseUrl, apiKeyRef });
+    checkKeyRef(apiKeyRef, `${prefix}API_KEY_REF`);
+    providers.push({
+      kind,
+      model,
+      baseUrl,
+      apiKeyRef,
+      ...(azureApiVersion === undefined ? {} : { azureApiVersion }),
+    });
   };
   add(
     'AGENTRY_LLM_PROVIDER',
@@ -113,12 +126,9 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
     e.AGENTRY_LLM_MODEL,
     e.AGENTRY_LLM_BASE_URL,
     e.AGENTRY_LLM_API_KEY_REF,
+    e.AGENTRY_LLM_AZURE_API_VERSION,
   );
-  const primary = providers[0];
-  if (primary && e.AGENTRY_LLM_AZURE_API_VERSION !== undefined) {
-    primary.azureApiVersion = e.AGENTRY_LLM_AZURE_API_VERSION;
-  }
-  if (e.AGENTRY_LLM_FALLBACK_PROVIDER !== 'none' && primary === undefined) {
+  if (e.AGENTRY_LLM_FALLBACK_PROVIDER !== 'none' && providers.length === 0) {
     throw new AppError(
       'VALIDATION',
       'AGENTRY_LLM_FALLBACK_PROVIDER is set but AGENTRY_LLM_PROVIDER is none: set the primary first',
@@ -130,6 +140,7 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
     e.AGENTRY_LLM_FALLBACK_MODEL,
     e.AGENTRY_LLM_FALLBACK_BASE_URL,
     e.AGENTRY_LLM_FALLBACK_API_KEY_REF,
+    e.AGENTRY_LLM_FALLBACK_AZURE_API_VERSION,
   );
   if (e.AGENTRY_LLM_BACKOFF_MAX_MS < e.AGENTRY_LLM_BACKOFF_INITIAL_MS) {
     throw new AppError(
