@@ -82,8 +82,27 @@ export function createLlmCallRepository(db: Kysely<DB>, clock: () => Date): LlmC
   };
 }
 
-/** Insert `calls` (one statement) through `db`, which may be a transaction. */
-export async function insertLlmCalls(
+/** `calls` as rows: text cut to the column's bound, counts whole and never negative. */
+function toRows(calls: readonly LlmCallInput[]) {
+  return calls.map((c) => ({
+    runId: c.runId,
+    stepId: c.stepId ?? null,
+    purpose: c.purpose,
+    provider: c.provider.slice(0, 128),
+    model: c.model.slice(0, 256),
+    answeredModel: c.answeredModel?.slice(0, 256) ?? null,
+    inputTokens: Math.max(0, Math.round(c.inputTokens)),
+    outputTokens: Math.max(0, Math.round(c.outputTokens)),
+    costUsd: Math.max(0, c.costUsd),
+    priced: c.priced,
+    latencyMs: Math.max(0, Math.round(c.latencyMs)),
+    outcome: c.outcome,
+    errorCode: c.errorCode ?? null,
+  }));
+}
+
+/** Insert `calls` in one statement (nothing for an empty list). */
+async function insertLlmCalls(
   db: Kysely<DB>,
   at: Date,
   calls: readonly LlmCallInput[],
@@ -91,23 +110,27 @@ export async function insertLlmCalls(
   if (calls.length === 0) return;
   await db
     .insertInto('llmCalls')
-    .values(
-      calls.map((c) => ({
-        runId: c.runId,
-        stepId: c.stepId ?? null,
-        purpose: c.purpose,
-        provider: c.provider.slice(0, 128),
-        model: c.model.slice(0, 256),
-        answeredModel: c.answeredModel?.slice(0, 256) ?? null,
-        inputTokens: Math.max(0, Math.round(c.inputTokens)),
-        outputTokens: Math.max(0, Math.round(c.outputTokens)),
-        costUsd: Math.max(0, c.costUsd),
-        priced: c.priced,
-        latencyMs: Math.max(0, Math.round(c.latencyMs)),
-        outcome: c.outcome,
-        errorCode: c.errorCode ?? null,
-        at,
-      })),
-    )
+    .values(toRows(calls).map((row) => ({ ...row, at })))
     .execute();
+}
+
+/**
+ * `calls` as the JSON array `agentry_save_plan` (migration 0003) reads with `jsonb_to_recordset`:
+ * snake_case keys, the run id left out (the function has it).
+ */
+export function llmCallsJson(calls: readonly LlmCallInput[]): Array<Record<string, unknown>> {
+  return toRows(calls).map((row) => ({
+    step_id: row.stepId,
+    purpose: row.purpose,
+    provider: row.provider,
+    model: row.model,
+    answered_model: row.answeredModel,
+    input_tokens: row.inputTokens,
+    output_tokens: row.outputTokens,
+    cost_usd: row.costUsd,
+    priced: row.priced,
+    latency_ms: row.latencyMs,
+    outcome: row.outcome,
+    error_code: row.errorCode,
+  }));
 }

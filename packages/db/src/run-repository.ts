@@ -10,7 +10,7 @@ import {
 } from '@agentry/schema';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
-import { insertLlmCalls, type LlmCallInput } from './llm-call-repository';
+import type { LlmCallInput } from './llm-call-repository';
 import { lockRun } from './lock-run';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
@@ -283,22 +283,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         );
       }
       if (!isUuid(runId)) throw new AppError('NOT_FOUND', `no run ${runId}`);
-      if (planning === undefined && llmCalls.length === 0) {
-        return savePlan(db, clock(), runId, { plan, order, hash }, next);
-      }
-      return db.transaction().execute(async (trx) => {
-        const now = clock();
-        await insertLlmCalls(trx, now, llmCalls);
-        if (planning !== undefined) {
-          await trx
-            .updateTable('runs')
-            .set({ planning: toJson(planning) })
-            .where('id', '=', runId)
-            .where('state', '=', 'pending')
-            .execute();
-        }
-        return savePlan(trx, now, runId, { plan, order, hash }, next);
-      });
+      return savePlan(db, clock(), runId, { plan, order, hash, planning, llmCalls }, next);
     },
 
     async approve(runId) {

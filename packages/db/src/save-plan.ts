@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { AppError } from '@agentry/schema';
 import type { DB } from './db';
 import { toJson } from './json';
+import { llmCallsJson } from './llm-call-repository';
 import type { ReadyStep } from './rows';
 import type { SavePlanInput } from './run-repository';
 
@@ -13,16 +14,17 @@ export interface SavePlanResult {
 }
 
 /**
- * `RunRepository.savePlan` in one round trip: the `agentry_save_plan` function (migration 0002)
- * locks the run and, if it is pending and has no plan yet, stores the plan and its steps and moves
- * the run to `next` in the same call. The caller has checked the run id and that `order` lists
- * exactly the plan's steps.
+ * `RunRepository.savePlan` in one round trip: the `agentry_save_plan` function (migration 0002,
+ * with the planning record and model calls since 0003) records the calls, locks the run and, if it
+ * is pending and has no plan yet, stores the planning record, the plan and its steps and moves the
+ * run to `next` in the same call. The caller has checked the run id and that `order` lists exactly
+ * the plan's steps.
  */
 export async function savePlan(
   db: Kysely<DB>,
   now: Date,
   runId: string,
-  { plan, order, hash }: SavePlanInput,
+  { plan, order, hash, planning, llmCalls = [] }: SavePlanInput,
   next: 'running' | 'awaiting_approval',
 ): Promise<SavePlanResult> {
   const position = new Map(order.map((id, i) => [id, i]));
@@ -41,7 +43,9 @@ export async function savePlan(
     select r.result, r.roots
     from agentry_save_plan(${runId}::uuid, ${next}::text, ${plan.source}::text,
       ${plan.producedBy}::text, ${plan.summary}::text, ${hash}::text, ${toJson(plan)}::jsonb,
-      ${toJson(steps)}::jsonb, ${now}::timestamptz) r`.execute(db);
+      ${toJson(steps)}::jsonb, ${now}::timestamptz,
+      ${planning === undefined ? null : toJson(planning)}::jsonb,
+      ${toJson(llmCallsJson(llmCalls))}::jsonb) r`.execute(db);
   const row = rows[0];
   if (!row || row.result === 'not-found') throw new AppError('NOT_FOUND', `no run ${runId}`);
   return {

@@ -16,7 +16,14 @@ const tables = [
   'steps',
 ];
 const names = ['0001-core-tables', '0002-step-functions', '0003-llm-calls'];
-const functions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
+const coreFunctions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
+// 0003 adds an overload of agentry_save_plan that also records the planning and the model calls.
+const functions = [
+  'agentry_complete_step',
+  'agentry_save_plan',
+  'agentry_save_plan',
+  'agentry_start_attempt',
+];
 
 describe('migrations on Postgres', () => {
   let t: TestDatabase;
@@ -78,6 +85,7 @@ describe('migrations on Postgres', () => {
       { name: '0003-llm-calls', direction: 'down', status: 'success' },
     ]);
     expect(await ourTables()).toEqual(coreTables);
+    expect(await ourFunctions()).toEqual(coreFunctions);
     expect(await runColumns()).not.toContain('planning');
     // The next removes the functions and keeps the tables.
     expect(await migrateDown(t.db)).toEqual([
