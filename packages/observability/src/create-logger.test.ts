@@ -112,6 +112,15 @@ describe('createLogger', () => {
     });
   });
 
+  it('passes every line through scrub: a known value leaves no trace in message, field or stack', () => {
+    const canary = 'canary-4242-not-a-secret';
+    const { log, raw } = capture({ scrub: (line) => line.split(canary).join('[secret]') });
+    const error = new Error(`connect failed for user:${canary}@db`);
+    log.error({ err: error, url: `postgres://u:${canary}@h/db` }, `login with ${canary} refused`);
+    expect(raw()).not.toContain(canary);
+    expect(raw()).toContain('[secret]');
+  });
+
   it('writes human-readable lines synchronously when pretty', () => {
     const { log, raw } = capture({ pretty: true });
     log.info({ password: 'S3CRET' }, 'pretty hello');

@@ -17,6 +17,11 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
   /** Extra fields bound on every line (e.g. `{ version, region }`); `component` wins over a clash. */
   base?: Record<string, unknown>;
+  /**
+   * Applied to every serialized line before it is written: the secret store's scrubber, so a
+   * resolved secret value never reaches a log, in a message, a field or a stack.
+   */
+  scrub?: (line: string) => string;
 }
 
 /**
@@ -31,7 +36,14 @@ export interface CreateLoggerOptions {
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const pretty = options.pretty ?? process.stdout.isTTY === true;
-  const stream = pretty ? prettyStream(options.destination) : options.destination;
+  const { scrub } = options;
+  const destination =
+    scrub === undefined
+      ? options.destination
+      : scrubbing(options.destination ?? pino.destination({ dest: 1, sync: true }), scrub);
+  const stream = pretty
+    ? prettyStream(destination, options.destination === undefined && isColorSupported)
+    : destination;
   const logOptions = {
     level: options.level ?? 'info',
     base: { pid: process.pid, hostname: hostname(), ...options.base, component: options.component },
@@ -42,11 +54,19 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   return stream === undefined ? pino(logOptions) : pino(logOptions, stream);
 }
 
+/** `sink` behind `scrub`. */
+function scrubbing(sink: DestinationStream, scrub: (line: string) => string): DestinationStream {
+  return { write: (line: string) => sink.write(scrub(line)) };
+}
+
 /** pino-pretty's formatter in front of a synchronous sink: no worker thread, no lost lines. */
-function prettyStream(destination: DestinationStream | undefined): DestinationStream {
+function prettyStream(
+  destination: DestinationStream | undefined,
+  colorize: boolean,
+): DestinationStream {
   const sink = destination ?? pino.destination({ dest: 1, sync: true });
   const prettify = prettyFactory({
-    colorize: destination === undefined && isColorSupported,
+    colorize,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,component',
     messageFormat: '[{component}] {msg}',
