@@ -1,1 +1,2 @@
-export {};
+export * from './fake-aws-secrets-manager';
+export * from './fake-vault';

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { AppError, type SecretsSettings } from '@agentry/schema';
+import { awsSecretsManagerProvider } from './aws-provider';
+import { envProvider } from './env-provider';
+import { fileProvider } from './file-provider';
+import { createScrubber } from './scrubber';
+import type { SecretProvider } from './secret-provider';
+import { parseSecretRef } from './secret-ref';
+import { createSecretStore } from './secret-store';
+import type { SecretAuditEvent, SecretStore, Scrubber } from './secret-store-contract';
+import { vaultProvider, type VaultProviderOptions } from './vault-provider';
+
+/** Options of {@link openSecretStore}. */
+export interface OpenSecretStoreOptions {
+  /** Who reads: `<component>@<host>:<pid>`, recorded with every audit event. */
+  actor: string;
+  /** `AGENTRY_ENV=production`: env:// references are refused unless explicitly allowed. */
+  production: boolean;
+  onAudit?: (event: SecretAuditEvent) => void;
+  /** Share one with the logger, so every resolved value is scrubbed from log lines. */
+  scrubber?: Scrubber;
+  /** Where env:// references and the AWS/Vault fallbacks (`AWS_REGION`, `VAULT_ADDR`) are read. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * The secret store of a process, from its settings: env:// and file:// always, aws:// when a
+ * region is known, vault:// when an address is. A reference to a backend that is not configured
+ * fails with a `VALIDATION` error naming the setting to add. Vault's own credential (token or
+ * AppRole secret id) is read once here, from env:// or file:// only.
+ */
+export async function openSecretStore(
+  settings: SecretsSettings,
+  options: OpenSecretStoreOptions,
+): Promise<SecretStore> {
+  const env = options.env ?? process.env;
+  const production = options.production;
+  const providers: SecretProvider[] = [
+    envProvider({ env, production, allowInProduction: settings.allowEnvInProduction }),
+    fileProvider({}),
+  ];
+  const region = settings.aws.region ?? env.AWS_REGION;
+  if (region !== undefined) {
+    providers.push(
+      awsSecretsManagerProvider({
+        region,
+        ...(settings.aws.endpoint === undefined ? {} : { endpoint: settings.aws.endpoint }),
+      }),
+    );
+  } else providers.push(missing('aws', 'AGENTRY_SECRETS_AWS_REGION (or AWS_REGION)'));
+  const address = settings.vault.address ?? env.VAULT_ADDR;
+  if (address !== undefined) {
+    providers.push(
+      vaultProvider({
+        address,
+        ...(settings.vault.namespace === undefined ? {} : { namespace: settings.vault.namespace }),
+        auth: await vaultAuth(settings.vault, env, production, settings.allowEnvInProduction),
+      }),
+    );
+  } else providers.push(missing('vault', 'AGENTRY_SECRETS_VAULT_ADDR (or VAULT_ADDR)'));
+  return createSecretStore({
+    providers,
+    actor: options.actor,
+    ttlMs: settings.ttlMs,
+    staleForMs: settings.staleMs,
+    ...(options.onAudit ? { onAudit: options.onAudit } : {}),
+    scrubber: options.scrubber ?? createScrubber(),
+  });
+}
+
+/** A provider for a scheme whose backend is not configured: every read names the setting. */
+function missing(scheme: 'aws' | 'vault', setting: string): SecretProvider {
+  return {
+    scheme,
+    get: (ref) =>
+      Promise.reject(
+        new AppError('VALIDATION', `${ref.raw}: ${scheme}:// references need ${setting}`, {
+          retryable: false,
+        }),
+      ),
+  };
+}
+
+async function vaultAuth(
+  vault: SecretsSettings['vault'],
+  env: Record<string, string | undefined>,
+  production: boolean,
+  allowEnvInProduction: boolean,
+): Promise<VaultProviderOptions['auth']> {
+  const bootstrap = async (raw: string, setting: string): Promise<string> => {
+    const ref = parseSecretRef(raw);
+    if (ref.scheme === 'file') return (await readFile(ref.id, 'utf8')).trim();
+    if (ref.scheme !== 'env') {
+      throw new AppError('VALIDATION', `${setting} must be env:// or file:// (it unlocks Vault)`);
+    }
+    const provider = envProvider({ env, production, allowInProduction: allowEnvInProduction });
+    return (await provider.get(ref)).value;
+  };
+  switch (vault.auth) {
+    case 'token':
+      return {
+        method: 'token',
+        token: await bootstrap(vault.tokenRef, 'AGENTRY_SECRETS_VAULT_TOKEN_REF'),
+      };
+    case 'approle':
+      if (vault.roleId === undefined || vault.secretIdRef === undefined) {
+        throw new AppError(
+          'VALIDATION',
+          'approle auth needs AGENTRY_SECRETS_VAULT_ROLE_ID and AGENTRY_SECRETS_VAULT_SECRET_ID_REF',
+        );
+      }
+      return {
+        method: 'approle',
+        roleId: vault.roleId,
+        secretId: await bootstrap(vault.secretIdRef, 'AGENTRY_SECRETS_VAULT_SECRET_ID_REF'),
+      };
+    case 'kubernetes':
+      if (vault.role === undefined) {
+        throw new AppError('VALIDATION', 'kubernetes auth needs AGENTRY_SECRETS_VAULT_ROLE');
+      }
+      return { method: 'kubernetes', role: vault.role, jwtPath: vault.jwtPath };
+  }
+}
