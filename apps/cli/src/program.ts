@@ -5,6 +5,7 @@ import { devCommand } from './commands/dev';
 import { fakeLlmCommand } from './commands/fake-llm';
 import { migrateCommands } from './commands/migrate';
 import { runsCommands } from './commands/runs';
+import { secretsCommands } from './commands/secrets';
 import { submitCommand } from './commands/submit';
 
 /** The `agentry` command. Talks to the API at AGENTRY_API_URL with AGENTRY_API_TOKEN. */
@@ -25,5 +26,6 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   deadLetterCommands(program, api);
   migrateCommands(program, env);
   fakeLlmCommand(program, env);
+  secretsCommands(program, env);
   return program;
 }

@@ -20,8 +20,8 @@ export type ExecutorApp = WorkerApp;
 
 /**
  * Wire the executor: the one place that builds its dependencies. Pass `services` to share a
- * database and producer with other apps in one process (`agentry dev`); `env` is where `env://`
- * key references are read (default `process.env`).
+ * database and producer with other apps in one process (`agentry dev`). API keys are resolved by
+ * `services.secrets`.
  */
 export async function createExecutor(
   config: ExecutorConfig,
@@ -34,7 +34,6 @@ export async function createExecutor(
      * @default builtinTools({ http: config.http })
      */
     tools?: readonly ToolDefinition[];
-    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<ExecutorApp> {
   const services = options.services ?? (await openFleetServices(config, { component: 'executor' }));
@@ -44,7 +43,7 @@ export async function createExecutor(
     const runMetrics = new RunMetrics(registry);
     const llm = await openLlmRuntime(config.llm, {
       registry,
-      ...(options.env ? { env: options.env } : {}),
+      keys: services.secrets,
     });
     const tools =
       options.tools ??

@@ -19,11 +19,9 @@ beforeAll(async () => {
     AGENTRY_LLM_MAX_ATTEMPTS: '2',
     AGENTRY_LLM_BACKOFF_INITIAL_MS: '10',
   });
-  executor = await createExecutor(config, {
-    services: fleet.services,
-    health: false,
-    env: { GEN_KEY: 'gen-key' },
-  });
+  // The fleet's secret store reads env:// references from the process environment.
+  process.env.GEN_KEY = 'gen-key';
+  executor = await createExecutor(config, { services: fleet.services, health: false });
   await executor.start();
 });
 beforeEach(() => fake.reset());

@@ -21,15 +21,13 @@ export type PlannerApp = WorkerApp;
 /**
  * Wire the planner: the one place that builds its dependencies. Pass `services` to share a
  * database and producer with other apps in one process (`agentry dev`); `health: false` skips
- * the probe server (the host process runs one); `env` is where `env://` key references are read
- * (default `process.env`).
+ * the probe server (the host process runs one). API keys are resolved by `services.secrets`.
  */
 export async function createPlanner(
   config: PlannerConfig,
   options: {
     services?: FleetServices;
     health?: boolean;
-    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<PlannerApp> {
   const services = options.services ?? (await openFleetServices(config, { component: 'planner' }));
@@ -43,7 +41,7 @@ export async function createPlanner(
         ? undefined
         : await openLlmRuntime(config.llm, {
             registry,
-            ...(options.env ? { env: options.env } : {}),
+            keys: services.secrets,
           });
     const deps: PlanJobDeps = {
       ...services.engine,

@@ -13,7 +13,8 @@ import { openTestFleet, waitFor, type TestFleet } from './support';
  * fake providers on 127.0.0.1: an OpenAI-compatible primary and an Anthropic secondary.
  */
 
-const keys = { PRIMARY_KEY: 'test-key', SECONDARY_KEY: 'test-key' };
+// The fleet's secret store reads env:// references from the process environment.
+Object.assign(process.env, { PRIMARY_KEY: 'test-key', SECONDARY_KEY: 'test-key' });
 const planAnswer = (message: string): FakeAnswer => ({
   kind: 'ok',
   content: {
@@ -82,7 +83,7 @@ async function startPlanner(env: Record<string, string> = {}): Promise<PlannerAp
     AGENTRY_PLANNER_CONCURRENCY: '4',
     ...env,
   });
-  planner = await createPlanner(config, { services: fleet.services, health: false, env: keys });
+  planner = await createPlanner(config, { services: fleet.services, health: false });
   await planner.start();
   return planner;
 }

@@ -25,6 +25,12 @@ export interface DatabaseOptions {
    * per file for isolation. Lower-case letters, digits and `_` only.
    */
   schema?: string;
+  /**
+   * The password, read for every new connection (pg calls it per connect): a secret store's
+   * `get`, so a rotated password is used by the next connection without a restart. Overrides a
+   * password in `url`.
+   */
+  password?: () => Promise<string>;
   /** @default 10 */
   poolMax?: number;
   /** How long to wait for a connection (TCP connect or a free pool slot). @default 5000 */
@@ -99,6 +105,7 @@ function openPostgres(url: string, options: DatabaseOptions): Opened {
     statement_timeout: options.statementTimeoutMs ?? 30_000,
     keepAlive: true,
     application_name: 'agentry',
+    ...(options.password === undefined ? {} : { password: options.password }),
     // Startup parameter: applies to every connection before any query runs on it.
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -11,9 +12,17 @@ import {
 } from '@agentry/queue';
 import type { CommonConfig } from '@agentry/schema';
 import type { ReadinessCheck } from '@agentry/observability';
+import {
+  createScrubber,
+  isSecretRef,
+  openSecretStore,
+  type Scrubber,
+  type SecretStore,
+} from '@agentry/secrets';
 import type { EngineDeps } from './engine-deps';
 import { fleetReadiness } from './fleet-readiness';
 import { ResourceStack } from './resource-stack';
+import { secretAuditSink } from './secret-audit';
 
 /**
  * What every fleet process shares: logger, metrics registry, the database and its repositories,
@@ -34,22 +43,59 @@ export interface FleetServices {
   engine: EngineDeps;
   /** Readiness checks of the shared dependencies (Postgres, Redis and its settings). */
   readiness: Record<string, ReadinessCheck>;
+  /** Resolves secret references (cached, audited); its scrubber also cleans every log line. */
+  secrets: SecretStore;
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
+/**
+ * Open the services of one process. Pass `log` with the same `scrubber` it scrubs with (see
+ * `createLogger({ scrub })`), or neither: then both are made here.
+ */
 export async function openFleetServices(
   config: CommonConfig,
-  options: { component: string; log?: Logger; registry?: Registry },
+  options: {
+    component: string;
+    log?: Logger;
+    scrubber?: Scrubber;
+    registry?: Registry;
+    env?: Record<string, string | undefined>;
+  },
 ): Promise<FleetServices> {
-  const log = options.log ?? createLogger({ component: options.component, level: config.logLevel });
+  const scrubber = options.scrubber ?? createScrubber();
+  const log =
+    options.log ??
+    createLogger({
+      component: options.component,
+      level: config.logLevel,
+      scrub: (line) => scrubber.scrub(line),
+    });
   const registry =
     options.registry ?? createRegistry({ component: options.component, defaultMetrics: true });
   const stack = new ResourceStack(log);
   try {
+    const audit = secretAuditSink(log);
+    const secrets = stack.push(
+      'secrets',
+      await openSecretStore(config.secrets, {
+        actor: `${options.component}@${hostname()}:${process.pid}`,
+        production: config.env === 'production',
+        onAudit: (event) => audit.record(event),
+        scrubber,
+        ...(options.env ? { env: options.env } : {}),
+      }),
+      (s) => s.close(),
+    );
+    const databaseUrl =
+      config.databaseUrl !== undefined && isSecretRef(config.databaseUrl)
+        ? await secrets.get(config.databaseUrl)
+        : config.databaseUrl;
+    const passwordRef = config.databasePasswordRef;
     const database = stack.push(
       'database',
       await openDatabase({
-        url: config.databaseUrl,
+        url: databaseUrl,
+        ...(passwordRef === undefined ? {} : { password: () => secrets.get(passwordRef) }),
         dataDir: join(config.dataDir, 'pgdata'),
         schema: config.databaseSchema,
         log,
@@ -71,6 +117,7 @@ export async function openFleetServices(
       (p) => p.close(),
     );
     const repos = createRepositories(database.db);
+    audit.attach(repos.audit);
     const readiness = fleetReadiness({
       db: database.db,
       redis: producerConnection,
@@ -98,6 +145,7 @@ export async function openFleetServices(
       producer,
       engine: { repos, producer, log },
       readiness,
+      secrets,
       close: (o) => stack.close(o),
     };
   } catch (e) {

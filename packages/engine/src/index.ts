@@ -10,3 +10,4 @@ export * from './run-process';
 export * from './fleet-readiness';
 export * from './worker-app';
 export * from './llm-runtime';
+export * from './secret-audit';

@@ -3,6 +3,7 @@ import {
   createProviders,
   loadPriceTable,
   type GuardedProvider,
+  type KeySource,
   type LlmCall,
   type LlmConfig,
   type LlmEvent,
@@ -32,12 +33,13 @@ export interface LlmRuntime {
 }
 
 /**
- * Build the providers of `config` and wire their policy events to `LlmMetrics` on `registry`.
+ * Build the providers of `config` (keys resolved through `keys`: the secret store) and wire their
+ * policy events to `LlmMetrics` on `registry`.
  * Logs are per request (`logTo(runLog)`), so every line carries the run's correlation id.
  */
 export async function openLlmRuntime(
   config: LlmConfig,
-  options: { registry: Registry; env?: Record<string, string | undefined>; fetch?: typeof fetch },
+  options: { registry: Registry; keys: KeySource; fetch?: typeof fetch },
 ): Promise<LlmRuntime> {
   const metrics = new LlmMetrics(options.registry);
   const onEvent = (event: LlmEvent): void => {
@@ -47,7 +49,7 @@ export async function openLlmRuntime(
   };
   const providers = createProviders(config, {
     onEvent,
-    ...(options.env ? { env: options.env } : {}),
+    keys: options.keys,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   for (const p of providers) metrics.breakerState(p.name, p.model, 'CLOSED', false);

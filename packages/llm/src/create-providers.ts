@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { AppError, toError } from '@agentry/schema';
 import { anthropicProvider } from './anthropic-provider';
 import { guardProvider, type GuardedProvider, type LlmEventListener } from './guarded-provider';
-import { apiKeyFromRef, type LlmConfig, type ProviderEndpoint } from './llm-config';
+import { envKeySource, type KeySource } from './key-source';
+import { noApiKey, type LlmConfig, type ProviderEndpoint } from './llm-config';
 import { openAiCompatibleProvider } from './openai-compatible-provider';
 import { priceTable, type PriceTable } from './price-table';
 import type { LlmProvider } from './provider';
@@ -11,7 +12,9 @@ import type { LlmProvider } from './provider';
 export interface CreateProvidersOptions {
   /** Hears every provider's policy events (metrics). */
   onEvent?: LlmEventListener;
-  /** Where `env://` key references are read. @default process.env */
+  /** Resolves the key references: the fleet's secret store. @default `envKeySource(env)` */
+  keys?: KeySource;
+  /** Where `env://` key references are read without `keys`. @default process.env */
   env?: Record<string, string | undefined>;
   fetch?: typeof fetch;
 }
@@ -31,11 +34,30 @@ export function createProviders(
     seen.set(endpoint.kind, count);
     const name = count === 1 ? endpoint.kind : `${endpoint.kind}-${count}`;
     return guardProvider(
-      baseProvider(endpoint, name, config, options),
+      withKeyRefresh(baseProvider(endpoint, name, config, options), endpoint, options),
       config.policy,
       options.onEvent,
     );
   });
+}
+
+/**
+ * `provider` whose rejected key is reloaded once (a rotated key is picked up without a restart):
+ * each attempt runs inside `keys.withSecret`, below the guard's retry.
+ */
+function withKeyRefresh(
+  provider: LlmProvider,
+  endpoint: ProviderEndpoint,
+  options: CreateProvidersOptions,
+): LlmProvider {
+  const keys = options.keys;
+  if (keys === undefined || endpoint.apiKeyRef === noApiKey) return provider;
+  return {
+    name: provider.name,
+    model: provider.model,
+    complete: (request, signal) =>
+      keys.withSecret(endpoint.apiKeyRef, () => provider.complete(request, signal)),
+  };
 }
 
 function baseProvider(
@@ -44,10 +66,11 @@ function baseProvider(
   config: LlmConfig,
   options: CreateProvidersOptions,
 ): LlmProvider {
+  const keys = options.keys ?? envKeySource(options.env);
   const common = {
     name,
     model: endpoint.model,
-    apiKey: apiKeyFromRef(endpoint.apiKeyRef, options.env),
+    apiKey: endpoint.apiKeyRef === noApiKey ? () => '' : () => keys.get(endpoint.apiKeyRef),
     // The guard's deadline is the one that counts; this one only backs it up.
     timeoutMs: config.policy.attemptTimeoutMs,
     maxTokens: config.maxOutputTokens,

@@ -2,6 +2,7 @@ export * from './anthropic-provider';
 export * from './complete-with-failover';
 export * from './create-providers';
 export * from './guarded-provider';
+export * from './key-source';
 export * from './llm-call';
 export * from './llm-config';
 export * from './openai-compatible-provider';

@@ -1,4 +1,5 @@
 import { AppError, env, envInt, envString } from '@agentry/schema';
+import { parseSecretRef } from '@agentry/secrets';
 import { z } from 'zod';
 import { defaultLlmPolicy, type LlmPolicyOptions } from './guarded-provider';
 
@@ -18,7 +19,7 @@ export const llmEnv = z.object({
   AGENTRY_LLM_MODEL: envString(),
   /** Base URL of the primary provider; unset → the vendor's public API. */
   AGENTRY_LLM_BASE_URL: env(z.url().optional()),
-  /** Where the primary provider's API key comes from: `env://NAME` (`none`: no key). Never the key itself. */
+  /** Where the primary provider's API key comes from: a secret reference (`none`: no key). Never the key itself. */
   AGENTRY_LLM_API_KEY_REF: envString(),
   /** Azure OpenAI: the `api-version`; set it to send `api-key` instead of a bearer token. */
   AGENTRY_LLM_AZURE_API_VERSION: envString(),
@@ -66,7 +67,7 @@ export interface ProviderEndpoint {
   kind: Exclude<ProviderKind, 'none'>;
   model: string;
   baseUrl: string | undefined;
-  /** `env://NAME`, or `none` for a provider that takes no key. */
+  /** A secret reference (`env://`, `aws://`, `vault://`, `file://`), or `none` for no key. */
   apiKeyRef: string;
   azureApiVersion?: string;
 }
@@ -171,42 +172,19 @@ export function toLlmConfig(e: LlmEnv): LlmConfig {
   };
 }
 
-const envRef = /^env:\/\/([A-Za-z_][A-Za-z0-9_]*)$/;
 /** The reference of a provider that takes no key (a local Ollama or vLLM). */
-const noKey = 'none';
+export const noApiKey = 'none';
 
 function checkKeyRef(ref: string, variable: string): void {
-  if (ref !== noKey && !envRef.test(ref)) {
+  if (ref === noApiKey) return;
+  try {
+    parseSecretRef(ref);
+  } catch {
     // The value is not echoed: a key pasted here by mistake must not reach a log.
     throw new AppError(
       'VALIDATION',
-      `${variable} must be a reference like env://OPENAI_API_KEY (or "none"), never the key itself`,
+      `${variable} must be a secret reference (env://, aws://, vault://, file://) or "none", never the key itself`,
       { details: { variable } },
     );
   }
-}
-
-/**
- * The key behind `ref`, read on every call so a changed value is picked up; `none` gives an empty
- * key. Throws `AppError('POLICY_DENIED')` naming the variable — never a value — when it is unset.
- */
-export function apiKeyFromRef(
-  ref: string,
-  source: Record<string, string | undefined> = process.env,
-): () => string {
-  if (ref === noKey) return () => '';
-  const name = envRef.exec(ref)?.[1];
-  if (name === undefined) {
-    throw new AppError('VALIDATION', 'an API key reference must look like env://NAME');
-  }
-  return () => {
-    const value = source[name];
-    if (value === undefined || value === '') {
-      throw new AppError('POLICY_DENIED', `the API key variable ${name} is not set`, {
-        retryable: false,
-        details: { credentialRejected: true },
-      });
-    }
-    return value;
-  };
 }

@@ -1,24 +1,33 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from '@agentry/db';
-import { commonEnv, parseEnv, toCommonConfig } from '@agentry/schema';
+import { isSecretRef } from '@agentry/secrets';
+import { openCliSecretStore } from '../cli-secrets';
 import { table } from '../render';
 
+/** The database of `env`; `DATABASE_URL` and the password may be secret references. */
 async function withDatabase<T>(
   env: Record<string, string | undefined>,
   fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
-  const config = toCommonConfig(parseEnv(commonEnv, env));
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: join(config.dataDir, 'pgdata'),
-    schema: config.databaseSchema,
-  });
+  const { store, config } = await openCliSecretStore(env);
   try {
-    console.log(`database: ${database.describe}`);
-    return await fn(database);
+    const url = config.databaseUrl;
+    const passwordRef = config.databasePasswordRef;
+    const database = await openDatabase({
+      url: url !== undefined && isSecretRef(url) ? await store.get(url) : url,
+      ...(passwordRef === undefined ? {} : { password: () => store.get(passwordRef) }),
+      dataDir: join(config.dataDir, 'pgdata'),
+      schema: config.databaseSchema,
+    });
+    try {
+      console.log(`database: ${database.describe}`);
+      return await fn(database);
+    } finally {
+      await database.close();
+    }
   } finally {
-    await database.close();
+    await store.close();
   }
 }
 

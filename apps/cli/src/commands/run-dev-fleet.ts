@@ -6,6 +6,7 @@ import { createExecutor, loadExecutorConfig } from '@agentry/executor';
 import { createLogger } from '@agentry/observability';
 import { createPlanner, loadPlannerConfig } from '@agentry/planner';
 import { installShutdown } from '@agentry/queue';
+import { createScrubber } from '@agentry/secrets';
 import { createApiClient } from '../api-client';
 import { ensureLocalRedis } from '../local-redis';
 import { watchRun } from './watch-run';
@@ -22,7 +23,12 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
   const plannerConfig = loadPlannerConfig(env);
   const executorConfig = loadExecutorConfig(env);
   const apiConfig = loadApiConfig(env);
-  const log = createLogger({ component: 'dev', level: plannerConfig.logLevel });
+  const scrubber = createScrubber();
+  const log = createLogger({
+    component: 'dev',
+    level: plannerConfig.logLevel,
+    scrub: (line) => scrubber.scrub(line),
+  });
   const stack = new ResourceStack(log);
   if (fake) {
     stack.push('fake llm', fake, (f) => f.close());
@@ -36,7 +42,7 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
   }
   const services = stack.push(
     'services',
-    await openFleetServices(plannerConfig, { component: 'dev', log }),
+    await openFleetServices(plannerConfig, { component: 'dev', log, scrubber, env }),
     (s) => s.close(),
   );
   const applied = await migrateToLatest(services.database.db);
@@ -44,12 +50,12 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
 
   const executor = stack.push(
     'executor',
-    await createExecutor(executorConfig, { services, health: false, env }),
+    await createExecutor(executorConfig, { services, health: false }),
     (a) => a.close({ deadlineMs: executorConfig.shutdownDeadlineMs }),
   );
   const planner = stack.push(
     'planner',
-    await createPlanner(plannerConfig, { services, health: false, env }),
+    await createPlanner(plannerConfig, { services, health: false }),
     (a) => a.close({ deadlineMs: plannerConfig.shutdownDeadlineMs }),
   );
   const api = stack.push('api', await createApi(apiConfig, { services }), (a) => a.close());

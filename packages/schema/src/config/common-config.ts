@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, envInt, envString } from './env-types';
+import { env, envBool, envInt, envString } from './env-types';
 
 /**
  * Variables every agentry process reads. Each app extends this with its own.
@@ -17,8 +17,10 @@ export const commonEnv = z.object({
       .regex(/^[A-Za-z0-9_.-]{1,32}$/)
       .default('agentry'),
   ),
-  /** PostgreSQL connection string; unset → embedded PGlite under AGENTRY_DATA_DIR. */
+  /** PostgreSQL connection string, or a secret reference to one; unset → embedded PGlite under AGENTRY_DATA_DIR. */
   DATABASE_URL: envString(),
+  /** A secret reference to the database password, read for every new connection (rotation). */
+  AGENTRY_DATABASE_PASSWORD_REF: envString(),
   /** Postgres schema to use (search_path); unset → the server default (public). */
   AGENTRY_DB_SCHEMA: envString(),
   /** Where the embedded database lives when DATABASE_URL is unset. */
@@ -31,6 +33,34 @@ export const commonEnv = z.object({
   AGENTRY_HEALTH_PORT: envInt(9464, { max: 65535 }),
   /** How long a SIGTERM drain may take before in-flight jobs are cancelled. Keep below the pod's grace period. */
   AGENTRY_SHUTDOWN_DEADLINE_MS: envInt(25_000, { min: 100, max: 10 * 60_000 }),
+  /** How long a resolved secret is served from the cache before it is loaded again. */
+  AGENTRY_SECRETS_TTL_MS: envInt(300_000, { min: 1_000, max: 86_400_000 }),
+  /** When its backend fails, an expired secret is still served for at most this long. */
+  AGENTRY_SECRETS_STALE_MS: envInt(900_000, { max: 86_400_000 }),
+  /** Let env:// secret references work when AGENTRY_ENV=production (refused otherwise). */
+  AGENTRY_SECRETS_ALLOW_ENV: envBool(false),
+  /** AWS region of aws:// references; unset → AWS_REGION. */
+  AGENTRY_SECRETS_AWS_REGION: envString(),
+  /** Endpoint override for AWS Secrets Manager (a VPC endpoint, LocalStack, a test server). */
+  AGENTRY_SECRETS_AWS_ENDPOINT: env(z.url().optional()),
+  /** Vault address of vault:// references; unset → VAULT_ADDR. */
+  AGENTRY_SECRETS_VAULT_ADDR: env(z.url().optional()),
+  /** Vault Enterprise namespace. */
+  AGENTRY_SECRETS_VAULT_NAMESPACE: envString(),
+  /** token | approle | kubernetes. */
+  AGENTRY_SECRETS_VAULT_AUTH: env(z.enum(['token', 'approle', 'kubernetes']).default('token')),
+  /** Where the Vault token is (token auth): env:// or file:// only. */
+  AGENTRY_SECRETS_VAULT_TOKEN_REF: env(z.string().default('env://VAULT_TOKEN')),
+  /** AppRole role id (approle auth). */
+  AGENTRY_SECRETS_VAULT_ROLE_ID: envString(),
+  /** Where the AppRole secret id is (approle auth): env:// or file:// only. */
+  AGENTRY_SECRETS_VAULT_SECRET_ID_REF: envString(),
+  /** Vault role bound to the pod's service account (kubernetes auth). */
+  AGENTRY_SECRETS_VAULT_ROLE: envString(),
+  /** The service account token file (kubernetes auth). */
+  AGENTRY_SECRETS_VAULT_JWT_PATH: env(
+    z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+  ),
 });
 export type CommonEnv = z.output<typeof commonEnv>;
 
@@ -40,11 +70,31 @@ export interface CommonConfig {
   redisUrl: string;
   queuePrefix: string;
   databaseUrl: string | undefined;
+  databasePasswordRef: string | undefined;
   databaseSchema: string | undefined;
   dataDir: string;
   logLevel: string;
   healthPort: number;
   shutdownDeadlineMs: number;
+  secrets: SecretsSettings;
+}
+
+/** Where secret references are resolved and how long values are cached. */
+export interface SecretsSettings {
+  ttlMs: number;
+  staleMs: number;
+  allowEnvInProduction: boolean;
+  aws: { region: string | undefined; endpoint: string | undefined };
+  vault: {
+    address: string | undefined;
+    namespace: string | undefined;
+    auth: 'token' | 'approle' | 'kubernetes';
+    tokenRef: string;
+    roleId: string | undefined;
+    secretIdRef: string | undefined;
+    role: string | undefined;
+    jwtPath: string;
+  };
 }
 
 export function toCommonConfig(env: CommonEnv): CommonConfig {
@@ -53,10 +103,27 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
     redisUrl: env.AGENTRY_REDIS_URL,
     queuePrefix: env.AGENTRY_QUEUE_PREFIX,
     databaseUrl: env.DATABASE_URL,
+    databasePasswordRef: env.AGENTRY_DATABASE_PASSWORD_REF,
     databaseSchema: env.AGENTRY_DB_SCHEMA,
     dataDir: env.AGENTRY_DATA_DIR,
     logLevel: env.AGENTRY_LOG_LEVEL,
     healthPort: env.AGENTRY_HEALTH_PORT,
     shutdownDeadlineMs: env.AGENTRY_SHUTDOWN_DEADLINE_MS,
+    secrets: {
+      ttlMs: env.AGENTRY_SECRETS_TTL_MS,
+      staleMs: env.AGENTRY_SECRETS_STALE_MS,
+      allowEnvInProduction: env.AGENTRY_SECRETS_ALLOW_ENV,
+      aws: { region: env.AGENTRY_SECRETS_AWS_REGION, endpoint: env.AGENTRY_SECRETS_AWS_ENDPOINT },
+      vault: {
+        address: env.AGENTRY_SECRETS_VAULT_ADDR,
+        namespace: env.AGENTRY_SECRETS_VAULT_NAMESPACE,
+        auth: env.AGENTRY_SECRETS_VAULT_AUTH,
+        tokenRef: env.AGENTRY_SECRETS_VAULT_TOKEN_REF,
+        roleId: env.AGENTRY_SECRETS_VAULT_ROLE_ID,
+        secretIdRef: env.AGENTRY_SECRETS_VAULT_SECRET_ID_REF,
+        role: env.AGENTRY_SECRETS_VAULT_ROLE,
+        jwtPath: env.AGENTRY_SECRETS_VAULT_JWT_PATH,
+      },
+    },
   };
 }
