@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { EngineDeps } from '@agentry/engine';
 import type { Logger, ReadinessCheck } from '@agentry/observability';
 import type { DeadLetterAdmin } from '@agentry/queue';
+import type { Credential } from './auth';
 
 /** Everything the HTTP API works with; built in container.ts. */
 export interface ApiDeps {
@@ -13,7 +14,7 @@ export interface ApiDeps {
   /** Readiness checks for /readyz: each throws when its dependency is not usable. */
   readiness: Record<string, ReadinessCheck>;
   /** Bearer token required on /v1 routes; undefined leaves them open (development only). */
-  apiToken: string | undefined;
+  apiToken: Credential | undefined;
   /** Bull Board: the queues to show and the basic-auth password; undefined turns it off. */
-  board: { queues: Queue[]; password: string; writable: boolean } | undefined;
+  board: { queues: Queue[]; password: Credential; writable: boolean } | undefined;
 }

@@ -1,6 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/**
+ * The expected secret, read per request: from the secret store (cached), so a rotated token or
+ * password is accepted without a restart. Rejects when it cannot be resolved.
+ */
+export type Credential = () => Promise<string>;
+
 /** Constant-time comparison of a presented secret with the expected one. */
 export function sameSecret(presented: string, expected: string): boolean {
   const a = Buffer.from(presented);
@@ -19,11 +25,25 @@ function credentials(header: string | undefined, scheme: string): string {
     : '';
 }
 
+/** The expected secret, or a 503 sent (the secret backend is down: the client may retry). */
+async function expected(credential: Credential, reply: FastifyReply): Promise<string | undefined> {
+  try {
+    return await credential();
+  } catch {
+    await reply.code(503).send({
+      error: { code: 'UNAVAILABLE', message: 'credentials cannot be checked right now; retry' },
+    });
+    return undefined;
+  }
+}
+
 /** onRequest hook: `Authorization: Bearer <token>` must match. */
-export function bearerAuth(token: string) {
+export function bearerAuth(token: Credential) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = credentials(request.headers.authorization, 'Bearer');
-    if (!sameSecret(presented, token)) {
+    const wanted = await expected(token, reply);
+    if (wanted === undefined) return;
+    if (!sameSecret(presented, wanted)) {
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="agentry"')
@@ -33,15 +53,17 @@ export function bearerAuth(token: string) {
 }
 
 /** onRequest hook: HTTP basic credentials `admin:<password>` must match. */
-export function basicAuth(password: string) {
+export function basicAuth(password: Credential) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const wanted = await expected(password, reply);
+    if (wanted === undefined) return;
     const decoded = Buffer.from(
       credentials(request.headers.authorization, 'Basic'),
       'base64',
     ).toString('utf8');
     const sep = decoded.indexOf(':');
     const ok =
-      sep > 0 && decoded.slice(0, sep) === 'admin' && sameSecret(decoded.slice(sep + 1), password);
+      sep > 0 && decoded.slice(0, sep) === 'admin' && sameSecret(decoded.slice(sep + 1), wanted);
     if (!ok) {
       await reply
         .code(401)

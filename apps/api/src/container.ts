@@ -2,6 +2,8 @@ import { openFleetServices, type FleetServices } from '@agentry/engine';
 import { QueueDepthMetrics } from '@agentry/observability';
 import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
+import { isSecretRef, type SecretStore } from '@agentry/secrets';
+import type { Credential } from './auth';
 import type { ApiConfig } from './config';
 import { buildServer } from './server';
 
@@ -30,11 +32,12 @@ export async function createApi(
       }),
       registry: services.registry,
       log: services.log,
-      apiToken: config.apiToken,
+      apiToken:
+        config.apiToken === undefined ? undefined : credentialOf(config.apiToken, services.secrets),
       readiness: services.readiness,
       board: config.board.password
         ? {
-            password: config.board.password,
+            password: credentialOf(config.board.password, services.secrets),
             writable: config.board.writable,
             queues: [
               producer.queue(queueNames.plan),
@@ -80,4 +83,10 @@ export async function createApi(
     if (ownsServices) await services.close();
     throw e;
   }
+}
+
+/** A configured secret as a {@link Credential}: a reference is resolved through the store. */
+function credentialOf(value: string, secrets: Pick<SecretStore, 'get'>): Credential {
+  if (isSecretRef(value)) return () => secrets.get(value);
+  return () => Promise.resolve(value);
 }
