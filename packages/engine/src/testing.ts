@@ -13,6 +13,7 @@ import {
   type QueueName,
   type StepInput,
 } from '@agentry/schema';
+import { createScrubber } from '@agentry/secrets';
 import { openFleetServices, type FleetServices } from './fleet-services';
 
 /**
@@ -44,7 +45,11 @@ export interface TestFleet {
 }
 
 /** Open fleet services on a fresh schema and Redis prefix (`t-<name>-<random>`). */
-export async function openTestFleet(name: string): Promise<TestFleet> {
+/** `env` adds to or overrides the fleet's environment (e.g. secret backend settings). */
+export async function openTestFleet(
+  name: string,
+  extraEnv: Record<string, string> = {},
+): Promise<TestFleet> {
   const database = await createTestDatabase({ prefix: `t_${name.replace(/\W/g, '_')}` });
   const env = {
     AGENTRY_ENV: 'test',
@@ -56,19 +61,24 @@ export async function openTestFleet(name: string): Promise<TestFleet> {
     AGENTRY_HEALTH_PORT: '0',
     AGENTRY_RECONCILE_INTERVAL_MS: '0',
     AGENTRY_SHUTDOWN_DEADLINE_MS: '2000',
+    ...extraEnv,
   };
   const logs: LogRecord[] = [];
+  // As in production: every line passes the secret store's scrubber before it is kept.
+  const scrubber = createScrubber();
   const log = createLogger({
     component: name,
     level: 'debug',
     pretty: false,
     destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogRecord) },
+    scrub: (line) => scrubber.scrub(line),
   });
   let services: FleetServices;
   try {
     services = await openFleetServices(toCommonConfig(parseEnv(commonEnv, env)), {
       component: name,
       log,
+      scrubber,
       registry: createRegistry({ component: name }),
     });
   } catch (e) {

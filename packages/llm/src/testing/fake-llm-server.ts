@@ -44,6 +44,8 @@ export interface FakeLlmServer extends FakeControls, AsyncDisposable {
   setMode(answer: FakeAnswer, options?: { times?: number }): void;
   /** Back to the default answer. */
   clearMode(): void;
+  /** Accept only `key` from now on: the provider side of a key rotation. */
+  setApiKey(key: string): void;
   stats(): FakeStats;
   /** Forget the script, the mode and the recorded requests. */
   reset(): void;
@@ -61,7 +63,8 @@ export interface FakeLlmServer extends FakeControls, AsyncDisposable {
 export async function startFakeLlmServer(
   options: FakeLlmServerOptions = {},
 ): Promise<FakeLlmServer> {
-  const { apiKey = 'test-key', port: wantedPort = 0 } = options;
+  const { port: wantedPort = 0 } = options;
+  let apiKey = options.apiKey ?? 'test-key';
   const defaultAnswer: FakeAnswer = options.defaultAnswer ?? { kind: 'plan' };
   const queue: FakeAnswer[] = [];
   const requests: RecordedRequest[] = [];
@@ -234,6 +237,9 @@ export async function startFakeLlmServer(
     port,
     requests,
     requestCount: () => requests.length,
+    setApiKey: (key) => {
+      apiKey = key;
+    },
     openHungRequests: () => hung.size,
     ...controls,
     close,
