@@ -4,6 +4,7 @@ import { describePostgresUrl } from './describe-postgres-url';
 describe('describePostgresUrl', () => {
   it('names host, port and database, never the password', () => {
     const d = describePostgresUrl(
+      // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
       'postgres://agentry:s3cret@db.internal:6432/prod?sslmode=require',
       'app',
     );

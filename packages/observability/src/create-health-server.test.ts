@@ -71,6 +71,7 @@ describe('createHealthServer', () => {
     const { get } = await serve({
       checks: {
         postgres: () => {
+          // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
           throw new Error('connect ECONNREFUSED postgres://app:S3CRET@db:5432/agentry');
         },
         redis: async () => {

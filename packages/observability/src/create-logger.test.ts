@@ -83,7 +83,9 @@ describe('createLogger', () => {
     ['headers.authorization', { headers: { authorization: 'Bearer S3CRET' } }],
     ['headers.cookie', { headers: { cookie: 'sid=S3CRET' } }],
     ['*.headers.authorization', { req: { headers: { authorization: 'Bearer S3CRET' } } }],
+    // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
     ['databaseUrl', { databaseUrl: 'postgres://u:S3CRET@db/x' }],
+    // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
     ['*.databaseUrl', { config: { databaseUrl: 'postgres://u:S3CRET@db/x' } }],
     ['redisUrl', { redisUrl: 'redis://:S3CRET@redis:6379' }],
   ])('redacts %s', (path, fields) => {

@@ -3,6 +3,7 @@ import { redactUrl } from './redact-url';
 
 describe('redactUrl', () => {
   it.each([
+    // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
     ['postgres://app:s3cret@db:5432/agentry', 'postgres://db:5432/agentry'],
     ['redis://:s3cret@redis:6379/0', 'redis://redis:6379/0'],
     ['rediss://default:s3cret@cache.example.com', 'rediss://cache.example.com'],
@@ -23,6 +24,7 @@ describe('redactUrl', () => {
 
   it('scrubs every URL inside a longer message', () => {
     const message =
+      // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
       'connect ECONNREFUSED postgres://app:s3cret@db:5432/agentry (fallback redis://u:pw@r:6379), mail ops@example.com';
     const out = redactUrl(message);
     expect(out).not.toContain('s3cret');

@@ -13,6 +13,7 @@ const secretParam =
  * Use it whenever a connection string may reach a log line, a metric, an HTTP response or a dead
  * letter. Pure and never throws; text without URLs is returned unchanged.
  *
+ * secretlint-disable-next-line -- a deliberately fake credential
  * @example redactUrl('postgres://app:s3cret@db:5432/agentry') // 'postgres://db:5432/agentry'
  */
 export function redactUrl(url: string): string {

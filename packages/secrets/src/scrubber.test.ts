@@ -42,6 +42,7 @@ describe('createScrubber', () => {
     const password = 'canary p@ss/0000:not-a-secret';
     scrubber.add(password);
     const url = `postgres://agentry:${encodeURIComponent(password)}@db:5432/agentry`;
+    // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
     expect(scrubber.scrub(url)).toBe('postgres://agentry:[secret]@db:5432/agentry');
   });
 

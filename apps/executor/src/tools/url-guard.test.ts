@@ -177,6 +177,7 @@ describe('createUrlGuard', () => {
         reason: '169.254.169.254 resolves to link-local address 169.254.169.254',
       },
     });
+    // secretlint-disable-next-line -- a deliberately fake credential, to test redaction
     const creds = await guard.check('http://admin:s3cret@example.test/').catch((e: unknown) => e);
     expect(JSON.stringify(creds)).not.toContain('s3cret');
   });
