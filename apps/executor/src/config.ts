@@ -4,6 +4,7 @@ import {
   envBool,
   envInt,
   envList,
+  envString,
   parseEnv,
   toCommonConfig,
   type CommonConfig,
@@ -22,6 +23,8 @@ const executorEnv = commonEnv
     AGENTRY_EXECUTOR_LOCK_MS: envInt(30_000, { min: 1_000, max: 600_000 }),
     /** Times a step may be found stalled (its worker died) before it is dead-lettered. */
     AGENTRY_EXECUTOR_MAX_STALLED: envInt(2, { min: 0, max: 10 }),
+    /** Secret reference of the key webhook.notify signs bodies with (HMAC-SHA256); unset → unsigned. */
+    AGENTRY_WEBHOOK_SIGNING_KEY_REF: envString(),
   })
   .superRefine((e, ctx) => {
     // A refinement rather than a check after parsing, so it is listed with every other problem.
@@ -41,6 +44,8 @@ export interface ExecutorConfig extends CommonConfig {
   maxStalledCount: number;
   /** The providers `llm.generate` calls. */
   llm: LlmConfig;
+  /** Secret reference of the webhook signing key. */
+  webhookSigningKeyRef: string | undefined;
 }
 
 /** Pure: parse the executor's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -53,5 +58,6 @@ export function loadExecutorConfig(source: Record<string, string | undefined>): 
     lockDurationMs: e.AGENTRY_EXECUTOR_LOCK_MS,
     maxStalledCount: e.AGENTRY_EXECUTOR_MAX_STALLED,
     llm: toLlmConfig(e),
+    webhookSigningKeyRef: e.AGENTRY_WEBHOOK_SIGNING_KEY_REF,
   };
 }

@@ -13,7 +13,7 @@ import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
 import { enqueueCompensation, handleStepJob, type StepJobDeps } from './handle-step-job';
-import { builtinTools, createToolRegistry, type ToolDefinition } from './tools';
+import { builtinTools, createHmacSigner, createToolRegistry, type ToolDefinition } from './tools';
 
 /** The executor: drains in-flight steps on close (up to the deadline, then cancels them). */
 export type ExecutorApp = WorkerApp;
@@ -45,10 +45,14 @@ export async function createExecutor(
       registry,
       keys: services.secrets,
     });
+    const signingKeyRef = config.webhookSigningKeyRef;
     const tools =
       options.tools ??
       builtinTools({
         http: config.http,
+        ...(signingKeyRef === undefined
+          ? {}
+          : { sign: createHmacSigner(() => services.secrets.get(signingKeyRef)) }),
         onBreakerStateChange: (origin, from, to) => {
           const fields = { origin, from, to };
           if (to === 'OPEN') log.warn(fields, 'circuit to this origin opened: calls fail fast');
