@@ -1,4 +1,4 @@
-import { openFleetServices, type FleetServices } from '@agentry/engine';
+import { openFleetServices, type FleetServices, type ProcessLogging } from '@agentry/engine';
 import { QueueDepthMetrics } from '@agentry/observability';
 import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
@@ -17,9 +17,10 @@ export interface ApiApp {
 /** Wire the HTTP API: the one place that builds its dependencies. */
 export async function createApi(
   config: ApiConfig,
-  options: { services?: FleetServices } = {},
+  options: { services?: FleetServices; logging?: ProcessLogging } = {},
 ): Promise<ApiApp> {
-  const services = options.services ?? (await openFleetServices(config, { component: 'api' }));
+  const services =
+    options.services ?? (await openFleetServices(config, { component: 'api', ...options.logging }));
   const ownsServices = options.services === undefined;
   try {
     const { producer, repos } = services;

@@ -5,8 +5,8 @@ import { createApi } from './container';
 await runProcess({
   component: 'api',
   loadConfig: loadApiConfig,
-  create: async (config) => {
-    const app = await createApi(config);
+  create: async (config, logging) => {
+    const app = await createApi(config, { logging });
     return { start: async () => void (await app.start()), close: () => app.close() };
   },
 });

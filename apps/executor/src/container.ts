@@ -5,6 +5,7 @@ import {
   openLlmRuntime,
   workerApp,
   type FleetServices,
+  type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
 import { RunMetrics } from '@agentry/observability';
@@ -27,6 +28,8 @@ export async function createExecutor(
   config: ExecutorConfig,
   options: {
     services?: FleetServices;
+    /** The process's logger and scrubber (from `runProcess`) for services opened here. */
+    logging?: ProcessLogging;
     health?: boolean;
     /**
      * The tools this executor offers, e.g. the built-ins plus an application's own. Plans are
@@ -36,7 +39,9 @@ export async function createExecutor(
     tools?: readonly ToolDefinition[];
   } = {},
 ): Promise<ExecutorApp> {
-  const services = options.services ?? (await openFleetServices(config, { component: 'executor' }));
+  const services =
+    options.services ??
+    (await openFleetServices(config, { component: 'executor', ...options.logging }));
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
   try {

@@ -5,5 +5,5 @@ import { createExecutor } from './container';
 await runProcess({
   component: 'executor',
   loadConfig: loadExecutorConfig,
-  create: (config) => createExecutor(config),
+  create: (config, logging) => createExecutor(config, { logging }),
 });

@@ -6,6 +6,7 @@ import {
   reconcile,
   workerApp,
   type FleetServices,
+  type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
 import { builtinToolCatalog, builtinToolNames } from '@agentry/executor';
@@ -27,10 +28,14 @@ export async function createPlanner(
   config: PlannerConfig,
   options: {
     services?: FleetServices;
+    /** The process's logger and scrubber (from `runProcess`) for services opened here. */
+    logging?: ProcessLogging;
     health?: boolean;
   } = {},
 ): Promise<PlannerApp> {
-  const services = options.services ?? (await openFleetServices(config, { component: 'planner' }));
+  const services =
+    options.services ??
+    (await openFleetServices(config, { component: 'planner', ...options.logging }));
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
   try {

@@ -5,5 +5,5 @@ import { createPlanner } from './container';
 await runProcess({
   component: 'planner',
   loadConfig: loadPlannerConfig,
-  create: (config) => createPlanner(config),
+  create: (config, logging) => createPlanner(config, { logging }),
 });
