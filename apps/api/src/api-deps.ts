@@ -15,6 +15,8 @@ export interface ApiDeps {
   readiness: Record<string, ReadinessCheck>;
   /** Bearer token required on /v1 routes; undefined leaves them open (development only). */
   apiToken: Credential | undefined;
+  /** The secret store's `scrubDeep`, applied to every error before it is answered or logged. */
+  scrubError?: <T>(error: T) => T;
   /** Bull Board: the queues to show and the basic-auth password; undefined turns it off. */
   board: { queues: Queue[]; password: Credential; writable: boolean } | undefined;
 }

@@ -1,4 +1,9 @@
-import { openFleetServices, type FleetServices, type ProcessLogging } from '@agentry/engine';
+import {
+  openFleetServices,
+  requireSecrets,
+  type FleetServices,
+  type ProcessLogging,
+} from '@agentry/engine';
 import { QueueDepthMetrics } from '@agentry/observability';
 import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
@@ -24,6 +29,12 @@ export async function createApi(
   const ownsServices = options.services === undefined;
   try {
     const { producer, repos } = services;
+    const refOrNone = (value: string | undefined) =>
+      value !== undefined && isSecretRef(value) ? value : undefined;
+    await requireSecrets(services.secrets, {
+      AGENTRY_API_TOKEN: refOrNone(config.apiToken),
+      AGENTRY_BOARD_PASSWORD: refOrNone(config.board.password),
+    });
     const server = await buildServer({
       engine: services.engine,
       deadLetters: createDeadLetterAdmin({
@@ -32,6 +43,7 @@ export async function createApi(
         store: repos.deadLetters,
       }),
       registry: services.registry,
+      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
       log: services.log,
       apiToken:
         config.apiToken === undefined ? undefined : credentialOf(config.apiToken, services.secrets),
@@ -87,7 +99,9 @@ export async function createApi(
 }
 
 /** A configured secret as a {@link Credential}: a reference is resolved through the store. */
-function credentialOf(value: string, secrets: Pick<SecretStore, 'get'>): Credential {
+function credentialOf(value: string, secrets: Pick<SecretStore, 'get' | 'scrubber'>): Credential {
   if (isSecretRef(value)) return () => secrets.get(value);
+  // A literal (development): kept out of the logs all the same.
+  secrets.scrubber.add(value);
   return () => Promise.resolve(value);
 }

@@ -72,7 +72,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (raw.statusCode !== undefined && raw.statusCode >= 400 && raw.statusCode < 500) {
       mapped = new AppError('VALIDATION', toError(err).message);
     }
-    const { status, body, error } = errorBody(mapped);
+    // No resolved secret leaves in an answer, a log line or the kept submission.
+    const { status, body, error } = errorBody(deps.scrubError?.(mapped) ?? mapped);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     if (status === 400 && request.method === 'POST' && request.routeOptions.url === '/v1/runs') {
       // Bad input is kept for inspection: the refused submission becomes a dead letter.

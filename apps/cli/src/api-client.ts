@@ -2,7 +2,8 @@ import { AppError, toError, type ErrorCode } from '@agentry/schema';
 
 export interface ApiClientOptions {
   baseUrl: string;
-  token?: string | undefined;
+  /** The bearer token, or how to get it (a secret reference resolved on first use). */
+  token?: string | (() => Promise<string | undefined>) | undefined;
   timeoutMs?: number;
 }
 
@@ -15,13 +16,14 @@ export function createApiClient(options: ApiClientOptions) {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
+    const token = typeof options.token === 'function' ? await options.token() : options.token;
     let response: Response;
     try {
       response = await fetch(new URL(path, options.baseUrl), {
         method,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,6 +1,11 @@
 import { hostname } from 'node:os';
 import { commonEnv, parseEnv, toCommonConfig, type CommonConfig } from '@agentry/schema';
-import { openSecretStore, type SecretAuditEvent, type SecretStore } from '@agentry/secrets';
+import {
+  isSecretRef,
+  openSecretStore,
+  type SecretAuditEvent,
+  type SecretStore,
+} from '@agentry/secrets';
 
 /**
  * A secret store for one CLI command, over the same settings as the fleet's processes. Its audit
@@ -20,4 +25,18 @@ export async function openCliSecretStore(
     },
   });
   return { store, config };
+}
+
+/** `AGENTRY_API_TOKEN` as the CLI sends it: the value, or what its secret reference holds. */
+export async function resolveApiToken(
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  const token = env.AGENTRY_API_TOKEN;
+  if (token === undefined || token === '' || !isSecretRef(token)) return token || undefined;
+  const { store } = await openCliSecretStore(env);
+  try {
+    return await store.get(token);
+  } finally {
+    await store.close();
+  }
 }

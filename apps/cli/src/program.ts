@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createApiClient } from './api-client';
+import { resolveApiToken } from './cli-secrets';
 import { deadLetterCommands } from './commands/dead-letters';
 import { devCommand } from './commands/dev';
 import { fakeLlmCommand } from './commands/fake-llm';
@@ -14,11 +15,13 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
     .description('queue-driven worker fleet for LLM-agent work')
     .option('--api-url <url>', 'agentry API', env.AGENTRY_API_URL ?? 'http://127.0.0.1:8080')
     .showHelpAfterError();
-  // The token comes from the environment only: a flag would show in the process list.
+  // The token comes from the environment only (a flag would show in the process list): a value,
+  // or a secret reference resolved once, when a command first calls the API.
+  let token: Promise<string | undefined> | undefined;
   const api = () =>
     createApiClient({
       baseUrl: program.opts<{ apiUrl: string }>().apiUrl,
-      token: env.AGENTRY_API_TOKEN,
+      token: () => (token ??= resolveApiToken(env)),
     });
   devCommand(program);
   submitCommand(program, api);

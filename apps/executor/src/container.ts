@@ -3,11 +3,13 @@ import {
   metricsObserver,
   openFleetServices,
   openLlmRuntime,
+  requireSecrets,
   workerApp,
   type FleetServices,
   type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
+import { keyRefsOf } from '@agentry/llm';
 import { RunMetrics } from '@agentry/observability';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
@@ -51,6 +53,10 @@ export async function createExecutor(
       keys: services.secrets,
     });
     const signingKeyRef = config.webhookSigningKeyRef;
+    await requireSecrets(services.secrets, {
+      ...keyRefsOf(config.llm),
+      AGENTRY_WEBHOOK_SIGNING_KEY_REF: signingKeyRef,
+    });
     const tools =
       options.tools ??
       builtinTools({
@@ -75,7 +81,9 @@ export async function createExecutor(
       });
     const deps: StepJobDeps = {
       ...services.engine,
-      tools: createToolRegistry(tools),
+      tools: createToolRegistry(tools, {
+        scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
+      }),
       observer: {
         stepFinished: (e) => {
           if (e.outcome !== 'retried')
@@ -97,6 +105,7 @@ export async function createExecutor(
       log,
       observer: metricsObserver(registry),
       deadLetters: repos.deadLetters,
+      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
       handlers: {
         step: (payload, ctx) => handleStepJob(deps, payload, ctx),
         compensate: (payload, ctx) => handleCompensateJob(deps, payload, ctx),

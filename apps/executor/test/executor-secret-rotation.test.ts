@@ -1,5 +1,3 @@
-import { sql } from 'kysely';
-import { Redis } from 'ioredis';
 import { startFakeLlmServer, type FakeLlmServer } from '@agentry/llm/testing';
 import { commonEnv, parseEnv, toCommonConfig } from '@agentry/schema';
 import { openSecretStore } from '@agentry/secrets';
@@ -10,11 +8,12 @@ import {
   deadLettersOf,
   executorConfig,
   openTestFleet,
+  postgresText,
+  redisText,
   runReaches,
   startRun,
   type TestFleet,
 } from './support';
-import { testRedisUrl } from '@agentry/engine/testing';
 
 /**
  * A model API key kept in AWS Secrets Manager (the fake, over the real SDK), used by a running
@@ -126,39 +125,3 @@ describe('secret rotation on a running executor', () => {
     expect(places.logs).toContain(ref);
   });
 });
-
-/** Every row of every table of the fleet's schema, as JSON text. */
-async function postgresText(f: TestFleet): Promise<string> {
-  const db = f.services.database.db;
-  const { rows: tables } = await sql<{ name: string }>`
-    select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(db);
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const { rows } = await sql<{ row: string }>`
-      select row_to_json(t)::text as row from ${sql.table(name)} t`.execute(db);
-    parts.push(...rows.map((r) => r.row));
-  }
-  return parts.join('\n');
-}
-
-/** Every key and value under the prefix (strings, hashes, lists, sets, sorted sets, streams). */
-async function redisText(prefix: string): Promise<string> {
-  const redis = new Redis(testRedisUrl);
-  try {
-    const keys = await redis.keys(`${prefix}*`);
-    const parts: string[] = [...keys];
-    for (const key of keys) {
-      const type = await redis.type(key);
-      if (type === 'string') parts.push((await redis.get(key)) ?? '');
-      else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') parts.push(...(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') parts.push(...(await redis.smembers(key)));
-      else if (type === 'zset') parts.push(...(await redis.zrange(key, 0, -1)));
-      else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-    return parts.join('\n');
-  } finally {
-    redis.disconnect();
-  }
-}

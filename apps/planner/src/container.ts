@@ -3,6 +3,7 @@ import {
   metricsObserver,
   openFleetServices,
   openLlmRuntime,
+  requireSecrets,
   reconcile,
   workerApp,
   type FleetServices,
@@ -10,6 +11,7 @@ import {
   type WorkerApp,
 } from '@agentry/engine';
 import { builtinToolCatalog, builtinToolNames } from '@agentry/executor';
+import { keyRefsOf } from '@agentry/llm';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
 import type { PlannerConfig } from './config';
@@ -40,6 +42,7 @@ export async function createPlanner(
   const { log, registry, repos } = services;
   try {
     const custom = config.templatesFile ? await loadTemplateFile(config.templatesFile) : [];
+    await requireSecrets(services.secrets, keyRefsOf(config.llm));
     const templates = createTemplatePlanner([...custom, ...builtinTemplates]);
     const llm =
       config.llm.providers.length === 0
@@ -73,6 +76,7 @@ export async function createPlanner(
       log,
       observer: metricsObserver(registry),
       deadLetters: repos.deadLetters,
+      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
       handlers: {
         plan: (payload, ctx) => handlePlanJob(deps, payload, ctx),
       },

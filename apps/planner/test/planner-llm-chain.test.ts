@@ -320,4 +320,15 @@ describe('planner chain on the fleet', () => {
       await metric('agentry_planner_hops_total', { planner: 'fallback', outcome: 'planned' }),
     ).toBeGreaterThanOrEqual(12);
   });
+
+  it('refuses to start when a key reference does not resolve, naming the variable', async () => {
+    await expect(
+      startPlanner({ AGENTRY_LLM_API_KEY_REF: 'env://AGENTRY_TEST_KEY_NEVER_SET' }),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining(
+        'AGENTRY_LLM_API_KEY_REF=env://AGENTRY_TEST_KEY_NEVER_SET: [NOT_FOUND]',
+      ),
+    });
+  });
 });

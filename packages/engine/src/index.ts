@@ -11,3 +11,4 @@ export * from './fleet-readiness';
 export * from './worker-app';
 export * from './llm-runtime';
 export * from './secret-audit';
+export * from './require-secrets';

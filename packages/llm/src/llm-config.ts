@@ -188,3 +188,14 @@ function checkKeyRef(ref: string, variable: string): void {
     );
   }
 }
+
+/** The key references of the configured providers, by the variable that names each. */
+export function keyRefsOf(config: LlmConfig): Record<string, string | undefined> {
+  const [primary, secondary] = config.providers.map((p) =>
+    p.apiKeyRef === noApiKey ? undefined : p.apiKeyRef,
+  );
+  return {
+    AGENTRY_LLM_API_KEY_REF: primary,
+    AGENTRY_LLM_FALLBACK_API_KEY_REF: secondary,
+  };
+}

@@ -122,6 +122,8 @@ export interface JobRunnerDeps {
   clock: () => number;
   inFlight: Map<string, InFlight>;
   deadlines: AttemptDeadlines;
+  /** See `WorkerRuntimeOptions.scrubError`. */
+  scrubError?: (error: Error) => Error;
 }
 
 /** The abort reason of a shutdown cancellation. */
@@ -222,9 +224,10 @@ export function createJobRunner(
         ctx.log.warn({}, 'job lock lost, leaving it to the stalled checker');
         throw new WaitingError();
       }
-      const appError = toAppError(err);
+      const error = deps.scrubError ? deps.scrubError(toError(err)) : toError(err);
+      const appError = toAppError(error);
       if (dispositionOf(appError) === 'fatal') throw unrecoverable(appError);
-      throw isAppError(err) ? err : toError(err);
+      throw isAppError(error) ? error : toError(error);
     } finally {
       deadlines.untrack(entry, timeoutMs);
       if (!failed) inFlight.delete(jobId);

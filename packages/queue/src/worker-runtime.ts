@@ -55,6 +55,11 @@ export interface WorkerRuntimeOptions<Q extends QueueName> {
   workerName?: string;
   /** Settings of the backoff between attempts of catalog jobs (see `retryBackoff`). */
   retryBackoff?: RetryBackoffOptions;
+  /**
+   * Applied to a handler's error before BullMQ, the dead-letter store or the log sees it: the
+   * secret store's scrubber (`scrubDeep`), so no resolved secret reaches Redis or a dead letter.
+   */
+  scrubError?: (error: Error) => Error;
   clock?: () => number;
 }
 
@@ -140,6 +145,7 @@ export function createWorkerRuntime<Q extends QueueName>(
     clock,
     inFlight,
     deadlines,
+    ...(options.scrubError ? { scrubError: options.scrubError } : {}),
   });
   const onFailure = createFailureHandler({
     queue,

@@ -230,11 +230,11 @@ describe('awsSecretsManagerProvider: faults', () => {
     await vi.waitFor(() => expect(fake.openHungRequests()).toBe(0), { timeout: 1_000 });
   });
 
-  it('maps AccessDenied and an unknown key to POLICY_DENIED credentialRejected', async () => {
+  it('maps AccessDenied and an unknown key to POLICY_DENIED (not a rejected secret value)', async () => {
     fake.fail('denied');
     const denied = await failure(get(provider(), 'aws://prod/agentry/db'));
     expect(denied).toMatchObject({ code: 'POLICY_DENIED', retryable: false });
-    expect(denied.details).toMatchObject({ credentialRejected: true });
+    expect(denied.details?.credentialRejected).toBeUndefined();
     fake.fail(undefined);
 
     const unknown = await failure(
@@ -244,13 +244,10 @@ describe('awsSecretsManagerProvider: faults', () => {
       ),
     );
     expect(unknown).toMatchObject({ code: 'POLICY_DENIED', retryable: false });
-    expect(unknown.details).toMatchObject({
-      credentialRejected: true,
-      awsError: 'UnrecognizedClientException',
-    });
+    expect(unknown.details).toMatchObject({ awsError: 'UnrecognizedClientException' });
   });
 
-  it('maps a request without a signature to POLICY_DENIED credentialRejected', async () => {
+  it('maps a request without a signature to POLICY_DENIED', async () => {
     const client = sdkClient({ maxAttempts: 2 });
     // After signing, before sending: the fake must see an unsigned request.
     client.middlewareStack.add(
@@ -263,14 +260,11 @@ describe('awsSecretsManagerProvider: faults', () => {
     );
     const error = await failure(get(provider({ client }), 'aws://prod/agentry/db'));
     expect(error).toMatchObject({ code: 'POLICY_DENIED', retryable: false });
-    expect(error.details).toMatchObject({
-      credentialRejected: true,
-      awsError: 'IncompleteSignatureException',
-    });
+    expect(error.details).toMatchObject({ awsError: 'IncompleteSignatureException' });
     expect(fake.requestCount()).toBe(1);
   });
 
-  it('maps missing credentials to POLICY_DENIED, sending nothing', async () => {
+  it('maps missing workload credentials to a retryable UNAVAILABLE, sending nothing', async () => {
     const noCredentials = async () => {
       throw Object.assign(new Error('Could not load credentials from any providers'), {
         name: 'CredentialsProviderError',
@@ -279,8 +273,7 @@ describe('awsSecretsManagerProvider: faults', () => {
     const error = await failure(
       get(provider({ credentials: noCredentials }), 'aws://prod/agentry/db'),
     );
-    expect(error).toMatchObject({ code: 'POLICY_DENIED' });
-    expect(error.details).toMatchObject({ credentialRejected: true });
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     expect(fake.requestCount()).toBe(0);
   });
 

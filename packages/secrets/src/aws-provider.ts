@@ -44,9 +44,13 @@ const credentialErrors = new Set([
   'InvalidSignatureException',
   'IncompleteSignatureException',
   'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'CredentialsProviderError',
 ]);
+
+/**
+ * The workload's own credentials could not be had right now (IMDS or STS slow or down, a session
+ * token that expired before the SDK refreshed it): retryable, so the stale window bridges it.
+ */
+const credentialOutages = new Set(['ExpiredTokenException', 'CredentialsProviderError']);
 
 /**
  * The `aws://` provider over AWS Secrets Manager. `get` reads a version (AWSCURRENT unless the
@@ -307,8 +311,11 @@ function awsError(
     return make('NOT_FOUND', 'no such secret, version or stage', { retryable: false });
   }
   if (credentialErrors.has(name)) {
-    details.credentialRejected = true;
-    return make('POLICY_DENIED', `the credentials were refused (${name})`);
+    // Not `credentialRejected`: that says the secret's value was refused by its user.
+    return make('POLICY_DENIED', `AWS refused the workload's credentials (${name})`);
+  }
+  if (credentialOutages.has(name)) {
+    return make('UNAVAILABLE', `the workload's AWS credentials are unavailable (${name})`);
   }
   if (name === 'DecryptionFailure') return make('POLICY_DENIED', 'KMS could not decrypt it');
   if (name === 'ThrottlingException' || name === 'TooManyRequestsException' || status === 429) {

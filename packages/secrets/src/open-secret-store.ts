@@ -27,7 +27,7 @@ export interface OpenSecretStoreOptions {
  * The secret store of a process, from its settings: env:// and file:// always, aws:// when a
  * region is known, vault:// when an address is. A reference to a backend that is not configured
  * fails with a `VALIDATION` error naming the setting to add. Vault's own credential (token or
- * AppRole secret id) is read once here, from env:// or file:// only.
+ * AppRole secret id) is read at the first vault:// read, from env:// or file:// only.
  */
 export async function openSecretStore(
   settings: SecretsSettings,
@@ -50,12 +50,18 @@ export async function openSecretStore(
   } else providers.push(missing('aws', 'AGENTRY_SECRETS_AWS_REGION (or AWS_REGION)'));
   const address = settings.vault.address ?? env.VAULT_ADDR;
   if (address !== undefined) {
+    // Logged in on the first vault:// read only: an ambient VAULT_ADDR (Vault Agent sets one)
+    // must not make a process that uses no vault:// reference need a Vault credential.
     providers.push(
-      vaultProvider({
-        address,
-        ...(settings.vault.namespace === undefined ? {} : { namespace: settings.vault.namespace }),
-        auth: await vaultAuth(settings.vault, env, production, settings.allowEnvInProduction),
-      }),
+      lazyProvider('vault', async () =>
+        vaultProvider({
+          address,
+          ...(settings.vault.namespace === undefined
+            ? {}
+            : { namespace: settings.vault.namespace }),
+          auth: await vaultAuth(settings.vault, env, production, settings.allowEnvInProduction),
+        }),
+      ),
     );
   } else providers.push(missing('vault', 'AGENTRY_SECRETS_VAULT_ADDR (or VAULT_ADDR)'));
   return createSecretStore({
@@ -66,6 +72,35 @@ export async function openSecretStore(
     ...(options.onAudit ? { onAudit: options.onAudit } : {}),
     scrubber: options.scrubber ?? createScrubber(),
   });
+}
+
+/** A provider built on its first use (a failed build is retried on the next use). */
+function lazyProvider(
+  scheme: SecretProvider['scheme'],
+  build: () => Promise<SecretProvider>,
+): SecretProvider {
+  let built: Promise<SecretProvider> | undefined;
+  const provider = (): Promise<SecretProvider> => {
+    built ??= build().catch((e: unknown) => {
+      built = undefined;
+      throw e;
+    });
+    return built;
+  };
+  return {
+    scheme,
+    get: async (ref, signal) => (await provider()).get(ref, signal),
+    rotate: async (ref, value, signal) => {
+      const p = await provider();
+      if (p.rotate === undefined) {
+        throw new AppError('VALIDATION', `rotation is not supported for ${scheme}://`);
+      }
+      return p.rotate(ref, value, signal);
+    },
+    close: async () => {
+      if (built !== undefined) await (await built.catch(() => undefined))?.close?.();
+    },
+  };
 }
 
 /** A provider for a scheme whose backend is not configured: every read names the setting. */

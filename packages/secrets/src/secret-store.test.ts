@@ -419,4 +419,34 @@ describe('createSecretStore', () => {
     expect(backend.closed).toBe(1);
     await expect(store.get(ref)).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+
+  it('a load in flight when the secret is rotated does not bring the old value back', async () => {
+    const { backend, store } = setup();
+    const heard: string[] = [];
+    store.onChange(ref, (value) => heard.push(value));
+    await store.get(ref);
+    // A reload starts (the entry was invalidated) and is held while the backend is slow.
+    store.invalidate(ref);
+    const gate = deferred();
+    backend.gate = gate.promise;
+    const inFlight = store.get(ref);
+    backend.gate = undefined;
+    // Meanwhile another path rotates it; then the slow load lands with the old value.
+    await store.rotate(ref, rotated);
+    backend.value = canary;
+    gate.release();
+    expect(await inFlight).toBe(canary);
+    expect(await store.get(ref)).toBe(rotated);
+    expect(heard).toEqual([rotated]);
+  });
+
+  it('never serves a value stale after its backend said it is gone', async () => {
+    const { backend, time, store } = setup();
+    await store.get(ref);
+    time.now += 1_500;
+    backend.failure = new AppError('NOT_FOUND', 'no such secret', { retryable: false });
+    await expect(store.get(ref)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    backend.failure = unavailable();
+    await expect(store.get(ref)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
 });

@@ -138,6 +138,15 @@ export function createSecretStore(
     });
   };
 
+  // Bumped by every invalidation and rotation of a key: a load that started before one must not
+  // put its (older) value back in the cache or announce it as a change.
+  const generations = new Map<string, number>();
+  const generationOf = (key: string): number => generations.get(key) ?? 0;
+  const bump = (key: string): void => {
+    generations.set(key, generationOf(key) + 1);
+    flights.detach(key);
+  };
+
   const store = (ref: SecretRef, loaded: SecretValue): Entry | undefined => {
     scrubber.add(loaded.value);
     const previous = cache.get(ref.raw);
@@ -156,6 +165,7 @@ export function createSecretStore(
     provider: SecretProvider,
     signal: AbortSignal,
   ): Promise<string> => {
+    const generation = generationOf(ref.raw);
     let loaded: SecretValue;
     try {
       loaded = await withDeadline(loadTimeoutMs, signal, timeoutError(ref, 'answer'), (s) =>
@@ -168,6 +178,11 @@ export function createSecretStore(
       // Every caller left, or the store is closing: nobody to serve, nothing to audit.
       if (signal.aborted) throw error;
       return serveStaleOrFail(ref, error);
+    }
+    if (generation !== generationOf(ref.raw)) {
+      // Invalidated or rotated while loading: answer the callers that waited, remember nothing.
+      scrubber.add(loaded.value);
+      return loaded.value;
     }
     const previous = store(ref, loaded);
     audit({
@@ -197,6 +212,11 @@ export function createSecretStore(
         ...(entry.version === undefined ? {} : { version: entry.version }),
       });
       return entry.value;
+    }
+    // The backend's real answer (deleted, access revoked): the old value must not come back later.
+    if (entry !== undefined && !error.retryable) {
+      entry.invalidated = true;
+      delete entry.holdUntil;
     }
     const failure =
       usable && error.retryable
@@ -229,6 +249,7 @@ export function createSecretStore(
   };
 
   const drop = (key: string, reason: string | undefined) => {
+    bump(key);
     const entry = cache.peek(key);
     if (entry !== undefined) {
       entry.invalidated = true;
@@ -329,6 +350,7 @@ export function createSecretStore(
         throw error;
       }
       const { value } = written;
+      bump(parsed.raw);
       const previous = store(parsed, written);
       audit({
         action: 'rotate',

@@ -14,6 +14,11 @@ export interface SingleFlight<T> {
   ): Promise<T>;
   /** Abort every run in progress with `reason` (on close). */
   abortAll(reason: unknown): void;
+  /**
+   * Let the run of `key` finish for those already waiting, but start a new run for the next
+   * caller (its result is outdated: the key was invalidated or rewritten meanwhile).
+   */
+  detach(key: string): void;
 }
 
 interface Flight<T> {
@@ -57,6 +62,9 @@ export function createSingleFlight<T>(): SingleFlight<T> {
     },
     abortAll(reason) {
       for (const flight of flights.values()) flight.controller.abort(reason);
+    },
+    detach(key) {
+      flights.delete(key);
     },
   };
 }

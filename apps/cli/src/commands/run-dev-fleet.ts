@@ -6,7 +6,7 @@ import { createExecutor, loadExecutorConfig } from '@agentry/executor';
 import { createLogger } from '@agentry/observability';
 import { createPlanner, loadPlannerConfig } from '@agentry/planner';
 import { installShutdown } from '@agentry/queue';
-import { createScrubber } from '@agentry/secrets';
+import { createScrubber, isSecretRef } from '@agentry/secrets';
 import { createApiClient } from '../api-client';
 import { ensureLocalRedis } from '../local-redis';
 import { watchRun } from './watch-run';
@@ -78,7 +78,12 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
       text: demoIntent,
       tenantId: 'demo',
     });
-    await watchRun(createApiClient({ baseUrl: apiUrl, token: apiConfig.apiToken }), runId);
+    const configured = apiConfig.apiToken;
+    const token = () =>
+      configured !== undefined && isSecretRef(configured)
+        ? services.secrets.get(configured)
+        : Promise.resolve(configured);
+    await watchRun(createApiClient({ baseUrl: apiUrl, token }), runId);
     console.log(
       `\ntry: npx -y pnpm@10.34.8 agentry submit --watch "echo 3 steps"   (the fleet keeps running)\n`,
     );

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { llmEnv, toLlmConfig } from '@agentry/llm';
+import { keyRefsOf, llmEnv, toLlmConfig } from '@agentry/llm';
 import { AppError, parseEnv, toAppError } from '@agentry/schema';
 import { isSecretRef } from '@agentry/secrets';
 import { openCliSecretStore } from '../cli-secrets';
@@ -70,10 +70,24 @@ export function secretsCommands(program: Command, env: Record<string, string | u
     .command('rotate')
     .description('write a new current version (AWS: staged and promoted; Vault: a new KV version)')
     .argument('<ref>', 'aws://… or vault://… (with #key for one key of a JSON secret)')
-    .option('--generate <bytes>', 'a new random value of this many bytes, base64url', '32')
-    .option('--from-stdin', 'read the new value from stdin instead (e.g. a provider-issued key)')
-    .action(async (ref: string, opts: { generate: string; fromStdin?: boolean }) => {
-      const value = opts.fromStdin ? (await readStdin()).trim() : generated(opts.generate);
+    .option(
+      '--generate <bytes>',
+      'a new random value of this many bytes (base64url): for tokens agentry itself checks',
+    )
+    .option(
+      '--from-stdin',
+      'read the new value from stdin (a provider-issued key, a new database password)',
+    )
+    .action(async (ref: string, opts: { generate?: string; fromStdin?: boolean }) => {
+      // No default: a random value written over a key a provider issued would lock the fleet out.
+      if ((opts.generate === undefined) === (opts.fromStdin !== true)) {
+        throw new AppError(
+          'VALIDATION',
+          'say where the new value comes from: --generate <bytes> or --from-stdin',
+        );
+      }
+      const value =
+        opts.generate === undefined ? (await readStdin()).trim() : generated(opts.generate);
       if (value === '') throw new AppError('VALIDATION', 'the new value is empty');
       const { store } = await openCliSecretStore(env);
       try {
@@ -99,11 +113,9 @@ export function configuredRefs(
     }
   }
   // Defaults (env://OPENAI_API_KEY …) apply without a variable saying so.
-  const llm = toLlmConfig(parseEnv(llmEnv, env));
-  llm.providers.forEach((p, i) => {
-    const variable = i === 0 ? 'AGENTRY_LLM_API_KEY_REF' : 'AGENTRY_LLM_FALLBACK_API_KEY_REF';
-    if (p.apiKeyRef !== 'none') found.set(variable, p.apiKeyRef);
-  });
+  for (const [variable, ref] of Object.entries(keyRefsOf(toLlmConfig(parseEnv(llmEnv, env))))) {
+    if (ref !== undefined) found.set(variable, ref);
+  }
   return [...found]
     .map(([variable, ref]) => ({ variable, ref }))
     .sort((a, b) => a.variable.localeCompare(b.variable));

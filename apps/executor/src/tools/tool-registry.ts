@@ -37,7 +37,17 @@ export interface ToolIssue {
 const maxIssues = 20;
 
 /** Build the registry. Throws a plain Error for a duplicate or malformed tool name. */
-export function createToolRegistry(tools: readonly ToolDefinition[]): ToolRegistry {
+export function createToolRegistry(
+  tools: readonly ToolDefinition[],
+  options: {
+    /**
+     * Applied to every error a tool throws before anything records it (step rows, dead
+     * letters, logs): the secret store's scrubber, so a value a tool saw never travels on.
+     */
+    scrubError?: <E>(error: E) => E;
+  } = {},
+): ToolRegistry {
+  const scrub = options.scrubError ?? (<E>(error: E): E => error);
   const byName = new Map<string, ToolDefinition>();
   for (const tool of tools) {
     if (!ToolName.safeParse(tool.name).success) throw new Error(`invalid tool name "${tool.name}"`);
@@ -79,7 +89,7 @@ export function createToolRegistry(tools: readonly ToolDefinition[]): ToolRegist
       } catch (e) {
         const error = toError(e);
         if (ctx.signal.aborted) throw abortError(ctx.signal);
-        throw toAppError(error, 'TOOL_FAILED');
+        throw scrub(toAppError(error, 'TOOL_FAILED'));
       }
       const checked = tool.output.safeParse(output);
       if (!checked.success) {
