@@ -35,6 +35,7 @@ export async function openSecretStore(
 ): Promise<SecretStore> {
   const env = options.env ?? process.env;
   const production = options.production;
+  const scrubber = options.scrubber ?? createScrubber();
   const providers: SecretProvider[] = [
     envProvider({ env, production, allowInProduction: settings.allowEnvInProduction }),
     fileProvider({}),
@@ -60,6 +61,7 @@ export async function openSecretStore(
             ? {}
             : { namespace: settings.vault.namespace }),
           auth: await vaultAuth(settings.vault, env, production, settings.allowEnvInProduction),
+          onCredential: (value) => scrubber.add(value),
         }),
       ),
     );
@@ -70,7 +72,7 @@ export async function openSecretStore(
     ttlMs: settings.ttlMs,
     staleForMs: settings.staleMs,
     ...(options.onAudit ? { onAudit: options.onAudit } : {}),
-    scrubber: options.scrubber ?? createScrubber(),
+    scrubber,
   });
 }
 

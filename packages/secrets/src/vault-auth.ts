@@ -23,6 +23,8 @@ export interface VaultSessionOptions {
   timeoutMs: number;
   renew: boolean;
   now: () => number;
+  /** Hears every credential the session holds (token, secret id, JWT, login tokens): the scrubber. */
+  onCredential?: (value: string) => void;
 }
 
 /** The provider's token and its lease. */
@@ -59,6 +61,9 @@ const LookupAnswer = z.object({ data: z.object({ ttl: z.number(), renewable: z.b
  */
 export function createVaultSession(options: VaultSessionOptions): VaultSession {
   const { http, auth, timeoutMs, renew, now } = options;
+  const credential = options.onCredential ?? (() => undefined);
+  if (auth.method === 'token') credential(auth.token);
+  if (auth.method === 'approle') credential(auth.secretId);
   const stop = new AbortController();
   let lease: Lease | undefined;
   let login: Promise<Lease> | undefined;
@@ -66,7 +71,13 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
   let lookedUp = false;
   const backgroundSignal = () => AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]);
 
+  const credentialOf = (value: string): string => {
+    credential(value);
+    return value;
+  };
+
   function adopt(token: string, leaseSeconds: number, renewable: boolean, capped = false): Lease {
+    credential(token);
     clearTimeout(timer);
     const leaseMs = leaseSeconds * 1000;
     const renewing = renew && renewable && !capped && leaseMs > 0 && !stop.signal.aborted;
@@ -125,7 +136,7 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
     const body =
       method.method === 'approle'
         ? { role_id: method.roleId, secret_id: method.secretId }
-        : { role: method.role, jwt: await readJwt(method.jwtPath ?? defaultJwtPath) };
+        : { role: method.role, jwt: credentialOf(await readJwt(method.jwtPath ?? defaultJwtPath)) };
     const mount = encodeURIComponent(method.mount ?? method.method);
     const answer = await vaultFetch(http, {
       method: 'POST',

@@ -32,6 +32,11 @@ export interface VaultProviderOptions {
   fetch?: typeof fetch;
   /** The clock the token's lease is measured with. @default Date.now */
   now?: () => number;
+  /**
+   * Hears every credential the provider holds — the configured token or AppRole secret id, the
+   * service-account JWT, each login's token — so the store's scrubber keeps them out of logs.
+   */
+  onCredential?: (value: string) => void;
 }
 
 /** A {@link SecretProvider} for Vault KV v2; `rotate` and `close` are always there. */
@@ -61,7 +66,14 @@ export function vaultProvider(options: VaultProviderOptions): VaultProvider {
     fetch: options.fetch ?? globalThis.fetch,
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
   };
-  const session = createVaultSession({ http, auth: options.auth, timeoutMs, renew, now });
+  const session = createVaultSession({
+    http,
+    auth: options.auth,
+    timeoutMs,
+    renew,
+    now,
+    ...(options.onCredential ? { onCredential: options.onCredential } : {}),
+  });
 
   /** The call with the session's token; after a 403, once more with a fresh login's token. */
   async function authorised(request: Omit<VaultRequest, 'token'>): Promise<VaultAnswer> {
