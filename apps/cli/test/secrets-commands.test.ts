@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestDatabase } from '@agentry/db/testing';
 import { startFakeVault, type FakeVault } from '@agentry/secrets/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, spawnCli } from './support/cli-fleet';
@@ -74,5 +75,33 @@ describe('agentry secrets', () => {
     expect(now).not.toBe('webhook-canary-0001-not-a-secret');
     expect(rotated.out).not.toContain(now);
     expect((await runCli(['secrets', 'get', ref, '--reveal'], env)).out).toBe(now);
+  });
+
+  it('rotate and --reveal are recorded in audit_log of the configured database, without values', async () => {
+    const database = await createTestDatabase({ prefix: 't_cli_audit' });
+    try {
+      const withDb = {
+        ...env,
+        DATABASE_URL:
+          process.env.AGENTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        AGENTRY_DB_SCHEMA: database.schema,
+      };
+      const ref = 'vault://kv/agentry/webhook#signing_key';
+      await runCli(['secrets', 'rotate', ref, '--generate', '24'], withDb);
+      const value = (await runCli(['secrets', 'get', ref, '--reveal'], withDb)).out;
+      const rows = await database.db
+        .selectFrom('auditLog')
+        .selectAll()
+        .where('targetType', '=', 'secret')
+        .orderBy('id')
+        .execute();
+      expect(rows.map((r) => r.action)).toEqual(
+        expect.arrayContaining(['secret.rotate', 'secret.reveal']),
+      );
+      expect(rows.every((r) => r.actor.startsWith('cli@'))).toBe(true);
+      expect(JSON.stringify(rows)).not.toContain(value);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -13,6 +13,8 @@ export interface SecretAuditSink {
   record(event: SecretAuditEvent): void;
   /** Start writing to the table; events seen before (opening the database) are written now. */
   attach(repository: AuditRepository): void;
+  /** Wait for the rows being written (before closing the database). */
+  flush(): Promise<void>;
 }
 
 /** Events kept until the database is open (secrets read to open it, at most a few). */
@@ -27,13 +29,14 @@ const maxEarly = 100;
 export function secretAuditSink(log: AuditLog): SecretAuditSink {
   let repository: AuditRepository | undefined;
   const early: SecretAuditEvent[] = [];
+  const pending = new Set<Promise<unknown>>();
   const write = (event: SecretAuditEvent): void => {
     if (repository === undefined) {
       if (early.length < maxEarly) early.push(event);
       return;
     }
     const { action, ref, actor, outcome, version, errorCode, reason } = event;
-    repository
+    const written = repository
       .record({
         actor,
         action: `secret.${action}`,
@@ -43,7 +46,9 @@ export function secretAuditSink(log: AuditLog): SecretAuditSink {
       })
       .catch((e: unknown) => {
         log.warn({ ref, action, err: { message: toError(e).message } }, 'secret audit not stored');
-      });
+      })
+      .finally(() => pending.delete(written));
+    pending.add(written);
   };
   return {
     record(event) {
@@ -56,6 +61,9 @@ export function secretAuditSink(log: AuditLog): SecretAuditSink {
     attach(repo) {
       repository = repo;
       for (const event of early.splice(0)) write(event);
+    },
+    async flush() {
+      await Promise.all([...pending]);
     },
   };
 }

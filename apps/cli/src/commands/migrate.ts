@@ -10,7 +10,8 @@ async function withDatabase<T>(
   env: Record<string, string | undefined>,
   fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
-  const { store, config } = await openCliSecretStore(env);
+  const secrets = await openCliSecretStore(env);
+  const { store, config } = secrets;
   try {
     const url = config.databaseUrl;
     const passwordRef = config.databasePasswordRef;
@@ -27,7 +28,7 @@ async function withDatabase<T>(
       await database.close();
     }
   } finally {
-    await store.close();
+    await secrets.close();
   }
 }
 

@@ -22,7 +22,8 @@ export function secretsCommands(program: Command, env: Record<string, string | u
     .option('--reveal', 'print the value (refused when AGENTRY_ENV=production)')
     .option('--allow-production', 'with --reveal: allow it in production all the same')
     .action(async (ref: string, opts: { reveal?: boolean; allowProduction?: boolean }) => {
-      const { store, config } = await openCliSecretStore(env);
+      const secrets = await openCliSecretStore(env, { auditToDatabase: opts.reveal === true });
+      const { store, config } = secrets;
       try {
         if (opts.reveal && config.env === 'production' && !opts.allowProduction) {
           throw new AppError(
@@ -31,9 +32,21 @@ export function secretsCommands(program: Command, env: Record<string, string | u
           );
         }
         const value = await store.get(ref);
+        if (opts.reveal) {
+          // Showing a value to a person is an audited act of its own (who, what, never the value).
+          await secrets.audit
+            ?.record({
+              actor: secrets.actor,
+              action: 'secret.reveal',
+              targetType: 'secret',
+              targetId: ref,
+              details: { env: config.env },
+            })
+            .catch(() => console.error('audit: secret.reveal not stored'));
+        }
         console.log(opts.reveal ? value : `${ref}: resolves (${value.length} characters)`);
       } finally {
-        await store.close();
+        await secrets.close();
       }
     });
 
@@ -42,7 +55,8 @@ export function secretsCommands(program: Command, env: Record<string, string | u
     .description('resolve every configured reference; exit code 1 if any fails')
     .action(async () => {
       const refs = configuredRefs(env);
-      const { store } = await openCliSecretStore(env);
+      const secrets = await openCliSecretStore(env);
+      const { store } = secrets;
       try {
         const rows = await Promise.all(
           refs.map(async ({ variable, ref }) => {
@@ -62,7 +76,7 @@ export function secretsCommands(program: Command, env: Record<string, string | u
         );
         if (rows.some((r) => r.result !== 'ok')) process.exitCode = 1;
       } finally {
-        await store.close();
+        await secrets.close();
       }
     });
 
@@ -89,15 +103,15 @@ export function secretsCommands(program: Command, env: Record<string, string | u
       const value =
         opts.generate === undefined ? (await readStdin()).trim() : generated(opts.generate);
       if (value === '') throw new AppError('VALIDATION', 'the new value is empty');
-      const { store } = await openCliSecretStore(env);
+      const secrets = await openCliSecretStore(env, { auditToDatabase: true });
       try {
-        const { version } = await store.rotate(ref, value);
+        const { version } = await secrets.store.rotate(ref, value);
         console.log(`${ref}: rotated${version === undefined ? '' : ` to version ${version}`}`);
         console.log(
           'running processes pick it up within AGENTRY_SECRETS_TTL_MS, or at once on an auth failure',
         );
       } finally {
-        await store.close();
+        await secrets.close();
       }
     });
 }
