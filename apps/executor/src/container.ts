@@ -93,7 +93,7 @@ export async function createExecutor(
     };
     const runtime = createWorkerRuntime({
       queue: queueNames.step,
-      connection: { url: config.redisUrl },
+      connection: services.redis,
       prefix: services.prefix,
       concurrency: config.concurrency,
       workerName: `executor@${hostname()}:${process.pid}`,

@@ -69,7 +69,7 @@ export async function createPlanner(
     };
     const runtime = createWorkerRuntime({
       queue: queueNames.plan,
-      connection: { url: config.redisUrl },
+      connection: services.redis,
       prefix: services.prefix,
       concurrency: config.concurrency,
       workerName: `planner@${hostname()}:${process.pid}`,

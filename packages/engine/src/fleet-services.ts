@@ -38,6 +38,8 @@ export interface FleetServices {
   /** Redis key prefix (`{agentry}`): every queue's keys share one Redis Cluster slot. */
   prefix: string;
   producerConnection: Redis;
+  /** How workers of this process connect to Redis: the URL and the resolved password, if any. */
+  redis: { url: string; password?: string };
   producer: Producer;
   /** The run-lifecycle operations' dependencies. */
   engine: EngineDeps;
@@ -103,9 +105,15 @@ export async function openFleetServices(
       (d) => d.close(),
     );
     const prefix = redisKeyPrefix(config.queuePrefix);
+    const redisPasswordRef = config.redisPasswordRef;
+    const redis = {
+      url: config.redisUrl,
+      ...(redisPasswordRef === undefined ? {} : { password: await secrets.get(redisPasswordRef) }),
+    };
     const producerConnection = stack.push(
       'redis (producer)',
       createRedisConnection(config.redisUrl, 'producer', {
+        ...(redis.password === undefined ? {} : { password: redis.password }),
         name: `${options.component}-producer`,
         log,
       }),
@@ -142,6 +150,7 @@ export async function openFleetServices(
       repos,
       prefix,
       producerConnection,
+      redis,
       producer,
       engine: { repos, producer, log },
       readiness,

@@ -11,6 +11,8 @@ export interface RedisConnectionOptions {
   name?: string;
   /** Where connection errors go; without it they are dropped (ioredis would print them). */
   log?: QueueLogger;
+  /** The password (`AUTH`), resolved from a secret reference; overrides one in the URL. */
+  password?: string;
 }
 
 /** Backoff between reconnect attempts: 100 ms doubling, capped at 5 s. Never gives up. */
@@ -39,6 +41,7 @@ export function createRedisConnection(
   const log = options.log;
   const common = {
     connectionName: options.name,
+    ...(options.password === undefined ? {} : { password: options.password }),
     retryStrategy: reconnectDelayMs,
     // A READONLY reply means we talk to a replica after a failover: reconnect to find the primary.
     reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),

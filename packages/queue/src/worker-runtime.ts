@@ -25,7 +25,7 @@ import { retryBackoff, type RetryBackoffOptions } from './retry-backoff';
 export interface WorkerRuntimeOptions<Q extends QueueName> {
   queue: Q;
   /** A Redis URL (a `worker` connection is created and owned), or a factory of one (also owned). */
-  connection: { url: string } | (() => Redis);
+  connection: { url: string; password?: string } | (() => Redis);
   /** Key prefix, from `redisKeyPrefix()`. */
   prefix: string;
   /** One handler per job kind on `queue`. */
@@ -126,6 +126,9 @@ export function createWorkerRuntime<Q extends QueueName>(
       : createRedisConnection(options.connection.url, 'worker', {
           name: `${workerName}.${queue}`,
           log,
+          ...(options.connection.password === undefined
+            ? {}
+            : { password: options.connection.password }),
         });
   const inFlight = new Map<string, InFlight>();
   const deadlines = createAttemptDeadlines();

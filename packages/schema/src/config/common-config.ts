@@ -10,6 +10,8 @@ export const commonEnv = z.object({
   AGENTRY_ENV: env(z.enum(['development', 'production', 'test']).default('development')),
   /** Redis that holds the queues. */
   AGENTRY_REDIS_URL: env(z.string().url().default('redis://127.0.0.1:6379')),
+  /** Secret reference of the Redis password (AUTH), instead of one in the URL. */
+  AGENTRY_REDIS_PASSWORD_REF: envString(),
   /** Base of the Redis key prefix; wrapped in {} so each queue stays in one Redis Cluster slot. */
   AGENTRY_QUEUE_PREFIX: env(
     z
@@ -68,6 +70,7 @@ export type CommonEnv = z.output<typeof commonEnv>;
 export interface CommonConfig {
   env: 'development' | 'production' | 'test';
   redisUrl: string;
+  redisPasswordRef: string | undefined;
   queuePrefix: string;
   databaseUrl: string | undefined;
   databasePasswordRef: string | undefined;
@@ -101,6 +104,7 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
   return {
     env: env.AGENTRY_ENV,
     redisUrl: env.AGENTRY_REDIS_URL,
+    redisPasswordRef: env.AGENTRY_REDIS_PASSWORD_REF,
     queuePrefix: env.AGENTRY_QUEUE_PREFIX,
     databaseUrl: env.DATABASE_URL,
     databasePasswordRef: env.AGENTRY_DATABASE_PASSWORD_REF,
