@@ -3,9 +3,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The expected secret, read per request: from the secret store (cached), so a rotated token or
- * password is accepted without a restart. Rejects when it cannot be resolved.
+ * password is accepted without a restart. `reload`, when given, is asked (rate-limited by its
+ * owner) after a mismatch: a client may already hold a value rotated by another process.
+ * Rejects when it cannot be resolved.
  */
-export type Credential = () => Promise<string>;
+export type Credential = (() => Promise<string>) & { reload?: () => Promise<string | undefined> };
+
+/** Whether `presented` matches the credential, reloading it once after a mismatch. */
+async function matches(
+  presented: string,
+  wanted: string,
+  credential: Credential,
+): Promise<boolean> {
+  if (sameSecret(presented, wanted)) return true;
+  const reloaded = await credential.reload?.().catch(() => undefined);
+  return reloaded !== undefined && reloaded !== wanted && sameSecret(presented, reloaded);
+}
 
 /** Constant-time comparison of a presented secret with the expected one. */
 export function sameSecret(presented: string, expected: string): boolean {
@@ -43,7 +56,7 @@ export function bearerAuth(token: Credential) {
     const presented = credentials(request.headers.authorization, 'Bearer');
     const wanted = await expected(token, reply);
     if (wanted === undefined) return;
-    if (!sameSecret(presented, wanted)) {
+    if (!(await matches(presented, wanted, token))) {
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="agentry"')
@@ -63,7 +76,9 @@ export function basicAuth(password: Credential) {
     ).toString('utf8');
     const sep = decoded.indexOf(':');
     const ok =
-      sep > 0 && decoded.slice(0, sep) === 'admin' && sameSecret(decoded.slice(sep + 1), wanted);
+      sep > 0 &&
+      decoded.slice(0, sep) === 'admin' &&
+      (await matches(decoded.slice(sep + 1), wanted, password));
     if (!ok) {
       await reply
         .code(401)

@@ -98,10 +98,31 @@ export async function createApi(
   }
 }
 
-/** A configured secret as a {@link Credential}: a reference is resolved through the store. */
-function credentialOf(value: string, secrets: Pick<SecretStore, 'get' | 'scrubber'>): Credential {
-  if (isSecretRef(value)) return () => secrets.get(value);
-  // A literal (development): kept out of the logs all the same.
-  secrets.scrubber.add(value);
-  return () => Promise.resolve(value);
+/** After a mismatch, a referenced credential is reloaded at most this often. */
+const reloadEveryMs = 30_000;
+
+/**
+ * A configured secret as a {@link Credential}: a reference is resolved through the store, and
+ * reloaded (at most every 30 s, whatever clients send) when a presented value does not match —
+ * so a token rotated by another process is accepted at once and the old one refused.
+ */
+function credentialOf(
+  value: string,
+  secrets: Pick<SecretStore, 'get' | 'invalidate' | 'scrubber'>,
+): Credential {
+  if (!isSecretRef(value)) {
+    // A literal (development): kept out of the logs all the same.
+    secrets.scrubber.add(value);
+    return () => Promise.resolve(value);
+  }
+  let lastReload = -Infinity;
+  const credential: Credential = () => secrets.get(value);
+  credential.reload = async () => {
+    const now = Date.now();
+    if (now - lastReload < reloadEveryMs) return undefined;
+    lastReload = now;
+    secrets.invalidate(value, 'a presented credential did not match');
+    return secrets.get(value);
+  };
+  return credential;
 }
