@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback';
+import type { Socket } from 'node:net';
 import { createFakeSecretsState, FakeAwsError } from './fake-aws-secrets-state';
 
 /**
@@ -81,16 +82,11 @@ export async function startFakeAwsSecretsManager(
     now: options.now ?? (() => new Date()),
   });
   const requests: FakeAwsRequest[] = [];
-  const sockets = new Set<Socket>();
   const hung = new Set<Socket>();
   let failure: { mode: FakeAwsFailure; operation?: string; left: number } | undefined;
 
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => res.destroy());
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -153,22 +149,7 @@ export async function startFakeAwsSecretsManager(
     return mode;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-    return closing;
-  };
+  const { port, close } = await listenOnLoopback(server, options.port ?? 0);
 
   return {
     url: `http://127.0.0.1:${port}`,

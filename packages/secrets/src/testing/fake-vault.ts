@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback';
+import type { Socket } from 'node:net';
 
 /** A fault every matching request gets: HTTP 500, 503 "Vault is sealed", or no answer at all. */
 export type FakeVaultFailure = '500' | 'sealed' | 'hang';
@@ -108,7 +109,6 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
   const appRoles = new Map<string, Role>();
   const kubeRoles = new Map<string, Role>();
   const requests: FakeVaultRequest[] = [];
-  const sockets = new Set<Socket>();
   const hung = new Set<Socket>();
   let failure: { mode: FakeVaultFailure; left: number; pathPrefix: string } | undefined;
 
@@ -377,26 +377,7 @@ export async function startFakeVault(options: FakeVaultOptions = {}): Promise<Fa
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => res.destroy());
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(wantedPort, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-    return closing;
-  };
+  const { port, close } = await listenOnLoopback(server, wantedPort);
 
   return {
     url: `http://127.0.0.1:${port}`,
