@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { createRepositories, openDatabase, type AuditRepository, type Database } from '@agentry/db';
-import { secretAuditSink } from '@agentry/engine';
+import { createRepositories, type AuditRepository, type Database } from '@agentry/db';
+import { openConfiguredDatabase, secretAuditSink } from '@agentry/engine';
 import { commonEnv, parseEnv, toCommonConfig, toError, type CommonConfig } from '@agentry/schema';
 import { isSecretRef, openSecretStore, type SecretStore } from '@agentry/secrets';
 
@@ -47,14 +46,7 @@ export async function openCliSecretStore(
   let audit: AuditRepository | undefined;
   if (options.auditToDatabase && config.databaseUrl !== undefined) {
     try {
-      const url = config.databaseUrl;
-      const passwordRef = config.databasePasswordRef;
-      database = await openDatabase({
-        url: isSecretRef(url) ? await store.get(url) : url,
-        ...(passwordRef === undefined ? {} : { password: () => store.get(passwordRef) }),
-        dataDir: join(config.dataDir, 'pgdata'),
-        schema: config.databaseSchema,
-      });
+      database = await openConfiguredDatabase(config, store);
       audit = createRepositories(database.db).audit;
       sink.attach(audit);
     } catch (e) {

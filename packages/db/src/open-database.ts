@@ -4,6 +4,7 @@ import pg from 'pg';
 import { AppError, toError } from '@agentry/schema';
 import type { DB } from './db';
 import { describePostgresUrl } from './describe-postgres-url';
+import { reauthenticatingPool } from './reauthenticating-pool';
 
 /** The logger shape this package needs (a pino logger fits). */
 export interface DatabaseLogger {
@@ -31,6 +32,11 @@ export interface DatabaseOptions {
    * password in `url`.
    */
   password?: () => Promise<string>;
+  /**
+   * Called when the server refuses the password (28P01); the connection is then tried once more,
+   * reading `password` again. Give it the secret store's `invalidate` of the password reference.
+   */
+  onAuthFailure?: () => void;
   /** @default 10 */
   poolMax?: number;
   /** How long to wait for a connection (TCP connect or a free pool slot). @default 5000 */
@@ -117,7 +123,14 @@ function openPostgres(url: string, options: DatabaseOptions): Opened {
     if (log?.warn) log.warn(fields, 'idle database connection failed');
     else log?.info(fields, 'idle database connection failed');
   });
-  return { dialect: new PostgresDialect({ pool }), kind: 'postgres', describe };
+  const onAuthFailure = options.onAuthFailure;
+  return {
+    dialect: new PostgresDialect({
+      pool: onAuthFailure === undefined ? pool : reauthenticatingPool(pool, onAuthFailure),
+    }),
+    kind: 'postgres',
+    describe,
+  };
 }
 
 async function openPglite(options: DatabaseOptions): Promise<Opened> {

@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { createRepositories, openDatabase, type Database, type Repositories } from '@agentry/db';
+import { createRepositories, type Database, type Repositories } from '@agentry/db';
 import { createLogger, createRegistry, redactUrl, type Logger } from '@agentry/observability';
 import {
   createProducer,
@@ -12,15 +11,10 @@ import {
 } from '@agentry/queue';
 import type { CommonConfig } from '@agentry/schema';
 import type { ReadinessCheck } from '@agentry/observability';
-import {
-  createScrubber,
-  isSecretRef,
-  openSecretStore,
-  type Scrubber,
-  type SecretStore,
-} from '@agentry/secrets';
+import { createScrubber, openSecretStore, type Scrubber, type SecretStore } from '@agentry/secrets';
 import type { EngineDeps } from './engine-deps';
 import { fleetReadiness } from './fleet-readiness';
+import { openConfiguredDatabase } from './open-configured-database';
 import { ResourceStack } from './resource-stack';
 import { secretAuditSink } from './secret-audit';
 
@@ -88,20 +82,9 @@ export async function openFleetServices(
       }),
       (s) => s.close(),
     );
-    const databaseUrl =
-      config.databaseUrl !== undefined && isSecretRef(config.databaseUrl)
-        ? await secrets.get(config.databaseUrl)
-        : config.databaseUrl;
-    const passwordRef = config.databasePasswordRef;
     const database = stack.push(
       'database',
-      await openDatabase({
-        url: databaseUrl,
-        ...(passwordRef === undefined ? {} : { password: () => secrets.get(passwordRef) }),
-        dataDir: join(config.dataDir, 'pgdata'),
-        schema: config.databaseSchema,
-        log,
-      }),
+      await openConfiguredDatabase(config, secrets, log),
       (d) => d.close(),
     );
     const prefix = redisKeyPrefix(config.queuePrefix);

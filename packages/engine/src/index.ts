@@ -12,3 +12,4 @@ export * from './worker-app';
 export * from './llm-runtime';
 export * from './secret-audit';
 export * from './require-secrets';
+export * from './open-configured-database';

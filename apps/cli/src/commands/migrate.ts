@@ -1,26 +1,18 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from '@agentry/db';
-import { isSecretRef } from '@agentry/secrets';
+import { migrateDown, migrateToLatest, migrationStatus, type Database } from '@agentry/db';
+import { openConfiguredDatabase } from '@agentry/engine';
 import { openCliSecretStore } from '../cli-secrets';
 import { table } from '../render';
 
 /** The database of `env`; `DATABASE_URL` and the password may be secret references. */
 async function withDatabase<T>(
   env: Record<string, string | undefined>,
-  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+  fn: (db: Database) => Promise<T>,
 ): Promise<T> {
   const secrets = await openCliSecretStore(env);
   const { store, config } = secrets;
   try {
-    const url = config.databaseUrl;
-    const passwordRef = config.databasePasswordRef;
-    const database = await openDatabase({
-      url: url !== undefined && isSecretRef(url) ? await store.get(url) : url,
-      ...(passwordRef === undefined ? {} : { password: () => store.get(passwordRef) }),
-      dataDir: join(config.dataDir, 'pgdata'),
-      schema: config.databaseSchema,
-    });
+    const database = await openConfiguredDatabase(config, store);
     try {
       console.log(`database: ${database.describe}`);
       return await fn(database);
