@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SecretsSettings } from '@agentry/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecretStore } from './open-secret-store';
@@ -77,6 +80,31 @@ describe('openSecretStore', () => {
         code: 'VALIDATION',
         message: expect.stringContaining('AGENTRY_SECRETS_AWS_REGION'),
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('re-reads a Vault token file (a Vault Agent sink) after Vault refuses the token in use', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'agentry-vault-sink-')), 'token');
+    await writeFile(file, `${vault.issueToken()}\n`);
+    const store = await openSecretStore(
+      settings({ address: vault.url, tokenRef: `file://${file}` }),
+      { actor: 'test', production: true },
+    );
+    try {
+      expect(await store.get('vault://kv/agentry/llm#api_key')).toBe(
+        'llm-canary-0001-not-a-secret',
+      );
+      // The agent's token is revoked and a new one written to the sink.
+      vault.revokeTokens();
+      const fresh = vault.issueToken();
+      await writeFile(file, `${fresh}\n`);
+      store.invalidate('vault://kv/agentry/llm#api_key');
+      expect(await store.get('vault://kv/agentry/llm#api_key')).toBe(
+        'llm-canary-0001-not-a-secret',
+      );
+      expect(store.scrubber.scrub(fresh)).toBe('[secret]');
     } finally {
       await store.close();
     }

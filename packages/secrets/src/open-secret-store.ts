@@ -134,11 +134,15 @@ async function vaultAuth(
     return (await provider.get(ref)).value;
   };
   switch (vault.auth) {
-    case 'token':
-      return {
-        method: 'token',
-        token: await bootstrap(vault.tokenRef, 'AGENTRY_SECRETS_VAULT_TOKEN_REF'),
-      };
+    case 'token': {
+      const ref = parseSecretRef(vault.tokenRef);
+      // A file (a Vault Agent sink) is read again after Vault refuses the token in use.
+      const token =
+        ref.scheme === 'file'
+          ? () => bootstrap(vault.tokenRef, 'AGENTRY_SECRETS_VAULT_TOKEN_REF')
+          : await bootstrap(vault.tokenRef, 'AGENTRY_SECRETS_VAULT_TOKEN_REF');
+      return { method: 'token', token };
+    }
     case 'approle':
       if (vault.roleId === undefined || vault.secretIdRef === undefined) {
         throw new AppError(

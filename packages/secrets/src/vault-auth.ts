@@ -5,7 +5,11 @@ import { abortOrNetwork, vaultFailure, vaultFetch, type VaultHttp } from './vaul
 
 /** How the Vault provider gets its token. */
 export type VaultAuth =
-  | { method: 'token'; token: string }
+  /**
+   * A token, or where to read it (a Vault Agent sink file): read again after Vault refuses the
+   * one in use, so an agent's renewed or re-issued token is picked up.
+   */
+  | { method: 'token'; token: string | (() => Promise<string>) }
   /** AppRole login at `auth/<mount>/login`. @default mount 'approle' */
   | { method: 'approle'; roleId: string; secretId: string; mount?: string }
   /**
@@ -62,7 +66,23 @@ const LookupAnswer = z.object({ data: z.object({ ttl: z.number(), renewable: z.b
 export function createVaultSession(options: VaultSessionOptions): VaultSession {
   const { http, auth, timeoutMs, renew, now } = options;
   const credential = options.onCredential ?? (() => undefined);
-  if (auth.method === 'token') credential(auth.token);
+  if (auth.method === 'token' && typeof auth.token === 'string') credential(auth.token);
+  let configured: Promise<string> | undefined;
+  /** The configured token, read once and again after a refusal. */
+  const configuredToken = (source: string | (() => Promise<string>)): Promise<string> => {
+    if (typeof source === 'string') return Promise.resolve(source);
+    configured ??= source().then(
+      (token) => {
+        credential(token);
+        return token;
+      },
+      (e: unknown) => {
+        configured = undefined;
+        throw e;
+      },
+    );
+    return configured;
+  };
   if (auth.method === 'approle') credential(auth.secretId);
   const stop = new AbortController();
   let lease: Lease | undefined;
@@ -158,11 +178,12 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
     async token(signal) {
       if (stop.signal.aborted) throw new AppError('CANCELLED', 'the Vault provider is closed');
       if (auth.method === 'token') {
+        const token = await configuredToken(auth.token);
         if (renew && !lookedUp) {
           lookedUp = true;
-          void lookUp(auth.token);
+          void lookUp(token);
         }
-        return auth.token;
+        return token;
       }
       if (lease !== undefined && now() < lease.useUntil) return lease.token;
       if (login === undefined) {
@@ -172,7 +193,15 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
       return (await untilAborted(login, signal, `Vault ${auth.method} login`)).token;
     },
     rejected(token) {
-      if (auth.method === 'token') return false;
+      if (auth.method === 'token') {
+        // A token read from a source may have been replaced there: read it again, once.
+        if (typeof auth.token === 'string') return false;
+        clearTimeout(timer);
+        lease = undefined;
+        lookedUp = false;
+        configured = undefined;
+        return true;
+      }
       if (lease?.token === token) {
         clearTimeout(timer);
         lease = undefined;
