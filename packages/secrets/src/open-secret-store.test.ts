@@ -109,4 +109,33 @@ describe('openSecretStore', () => {
       await store.close();
     }
   });
+
+  it('reads an AppRole secret id file again at each login (a re-issued id needs no restart)', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'agentry-approle-')), 'secret-id');
+    vault.addAppRole('role-2', 'secret-id-canary-0002-not-a-secret');
+    await writeFile(file, 'secret-id-canary-0002-not-a-secret\n');
+    const store = await openSecretStore(
+      settings({
+        address: vault.url,
+        auth: 'approle',
+        roleId: 'role-2',
+        secretIdRef: `file://${file}`,
+      }),
+      { actor: 'test', production: true },
+    );
+    try {
+      await store.get('vault://kv/agentry/llm#api_key');
+      // The id is re-issued (the old one no longer logs in) and the session token revoked.
+      vault.addAppRole('role-2', 'secret-id-canary-0003-not-a-secret');
+      await writeFile(file, 'secret-id-canary-0003-not-a-secret\n');
+      vault.revokeTokens();
+      store.invalidate('vault://kv/agentry/llm#api_key');
+      expect(await store.get('vault://kv/agentry/llm#api_key')).toBe(
+        'llm-canary-0001-not-a-secret',
+      );
+      expect(store.scrubber.scrub('secret-id-canary-0003-not-a-secret')).toBe('[secret]');
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -143,8 +143,9 @@ async function vaultAuth(
           : await bootstrap(vault.tokenRef, 'AGENTRY_SECRETS_VAULT_TOKEN_REF');
       return { method: 'token', token };
     }
-    case 'approle':
-      if (vault.roleId === undefined || vault.secretIdRef === undefined) {
+    case 'approle': {
+      const secretIdRef = vault.secretIdRef;
+      if (vault.roleId === undefined || secretIdRef === undefined) {
         throw new AppError(
           'VALIDATION',
           'approle auth needs AGENTRY_SECRETS_VAULT_ROLE_ID and AGENTRY_SECRETS_VAULT_SECRET_ID_REF',
@@ -153,8 +154,10 @@ async function vaultAuth(
       return {
         method: 'approle',
         roleId: vault.roleId,
-        secretId: await bootstrap(vault.secretIdRef, 'AGENTRY_SECRETS_VAULT_SECRET_ID_REF'),
+        // Read for every login: a re-issued secret id (file) is picked up without a restart.
+        secretId: () => bootstrap(secretIdRef, 'AGENTRY_SECRETS_VAULT_SECRET_ID_REF'),
       };
+    }
     case 'kubernetes':
       if (vault.role === undefined) {
         throw new AppError('VALIDATION', 'kubernetes auth needs AGENTRY_SECRETS_VAULT_ROLE');

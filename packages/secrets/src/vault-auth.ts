@@ -11,7 +11,13 @@ export type VaultAuth =
    */
   | { method: 'token'; token: string | (() => Promise<string>) }
   /** AppRole login at `auth/<mount>/login`. @default mount 'approle' */
-  | { method: 'approle'; roleId: string; secretId: string; mount?: string }
+  /** The secret id, or where to read it: read again for every login (secret ids expire). */
+  | {
+      method: 'approle';
+      roleId: string;
+      secretId: string | (() => Promise<string>);
+      mount?: string;
+    }
   /**
    * Kubernetes login at `auth/<mount>/login` with the pod's service-account JWT, read again at
    * every login (projected tokens rotate). @default jwtPath the in-pod token, mount 'kubernetes'
@@ -83,7 +89,7 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
     );
     return configured;
   };
-  if (auth.method === 'approle') credential(auth.secretId);
+  if (auth.method === 'approle' && typeof auth.secretId === 'string') credential(auth.secretId);
   const stop = new AbortController();
   let lease: Lease | undefined;
   let login: Promise<Lease> | undefined;
@@ -155,7 +161,12 @@ export function createVaultSession(options: VaultSessionOptions): VaultSession {
     const what = `Vault ${method.method} login`;
     const body =
       method.method === 'approle'
-        ? { role_id: method.roleId, secret_id: method.secretId }
+        ? {
+            role_id: method.roleId,
+            secret_id: credentialOf(
+              typeof method.secretId === 'string' ? method.secretId : await method.secretId(),
+            ),
+          }
         : { role: method.role, jwt: credentialOf(await readJwt(method.jwtPath ?? defaultJwtPath)) };
     const mount = encodeURIComponent(method.mount ?? method.method);
     const answer = await vaultFetch(http, {
