@@ -3,6 +3,7 @@ import { commonEnv, parseEnv, toCommonConfig } from '@agentry/schema';
 import { openSecretStore } from '@agentry/secrets';
 import { startFakeAwsSecretsManager, type FakeAwsSecretsManager } from '@agentry/secrets/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi, loadApiConfig } from '@agentry/api';
 import { createExecutor, type ExecutorApp } from '../src';
 import {
   deadLettersOf,
@@ -111,6 +112,7 @@ describe('secret rotation on a running executor', () => {
     expect(JSON.stringify(letter)).toContain('Incorrect API key provided');
 
     const places: Record<string, string> = {
+      api: await apiAnswers(runId),
       logs: JSON.stringify(fleet.logs),
       metrics: await fleet.services.registry.metrics(),
       postgres: await postgresText(fleet),
@@ -121,7 +123,26 @@ describe('secret rotation on a running executor', () => {
       for (const key of [first, second])
         expect(text.includes(key), `${key} in ${place}`).toBe(false);
     }
+    expect(places.api).toContain(runId);
     // The logs did see secret activity: the reads are audited by reference.
     expect(places.logs).toContain(ref);
   });
 });
+
+/** What an operator would read over the API about the run and the dead letters. */
+async function apiAnswers(runId: string): Promise<string> {
+  const api = await createApi(loadApiConfig({ ...fleet.env, AGENTRY_API_PORT: '0' }), {
+    services: fleet.services,
+  });
+  try {
+    const { port } = await api.start();
+    const paths = [`/v1/runs/${runId}`, '/v1/runs', '/v1/dead-letters'];
+    const bodies = await Promise.all(
+      paths.map(async (path) => (await fetch(`http://127.0.0.1:${port}${path}`)).text()),
+    );
+    return bodies.join('\n');
+  } finally {
+    // The API borrows the fleet's services: close only what it opened.
+    await api.close();
+  }
+}

@@ -6,10 +6,19 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor, type ExecutorApp } from '../src';
-import { executorConfig, openTestFleet, runReaches, startRun, type TestFleet } from './support';
+import {
+  executorConfig,
+  openTestFleet,
+  runReaches,
+  startRun,
+  waitFor,
+  type TestFleet,
+} from './support';
 
 /** A Redis that requires AUTH, its password given to the fleet as a mounted secret file. */
 const password = 'redis-canary-0001-not-a-secret';
+const rotated = 'redis-canary-0002-not-a-secret';
+let passwordFile: string;
 let redis: ChildProcess;
 let port: number;
 let fleet: TestFleet;
@@ -35,6 +44,7 @@ beforeAll(async () => {
   );
   await untilAuthenticates(port);
   const file = join(await mkdtemp(join(tmpdir(), 'agentry-redis-')), 'redis-password');
+  passwordFile = file;
   await writeFile(file, `${password}\n`);
   fleet = await openTestFleet('redis-auth', {
     AGENTRY_REDIS_URL: `redis://127.0.0.1:${port}`,
@@ -59,6 +69,35 @@ describe('Redis password from the secret store', () => {
     ]);
     await runReaches(fleet, runId, 'succeeded');
     expect(JSON.stringify(fleet.logs)).not.toContain(password);
+  });
+
+  it('follows a rotation: refused on reconnect, it reloads the password and carries on', async () => {
+    const admin = new Redis(port, '127.0.0.1', { password });
+    try {
+      // Rotate: Redis takes the new password, the mounted secret file follows, and every client
+      // is cut off so it has to authenticate again (as after a failover or a restart).
+      await admin.config('SET', 'requirepass', rotated);
+      await writeFile(passwordFile, `${rotated}\n`);
+      await admin.client('KILL', 'TYPE', 'normal');
+    } finally {
+      admin.disconnect();
+    }
+    // The fail-fast producer refuses while it reconnects; a producer retries its submission.
+    let started: Awaited<ReturnType<typeof startRun>> | undefined;
+    await waitFor(
+      async () => {
+        started ??= await startRun(fleet, [
+          { id: 'again', tool: 'echo', input: { message: 'hi' } },
+        ]).catch(() => undefined);
+        return started !== undefined;
+      },
+      15_000,
+      'a submission accepted again',
+    );
+    await runReaches(fleet, started?.runId ?? '', 'succeeded', 20_000);
+    const logs = JSON.stringify(fleet.logs);
+    expect(logs).toContain('redis password reloaded after a refusal');
+    expect(logs).not.toContain(rotated);
   });
 
   it('without it the same Redis refuses commands (the test is not vacuous)', async () => {

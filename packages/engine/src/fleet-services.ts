@@ -8,6 +8,7 @@ import {
   createRedisConnection,
   redisKeyPrefix,
   type Producer,
+  type RedisAuth,
 } from '@agentry/queue';
 import type { CommonConfig } from '@agentry/schema';
 import type { ReadinessCheck } from '@agentry/observability';
@@ -32,8 +33,8 @@ export interface FleetServices {
   /** Redis key prefix (`{agentry}`): every queue's keys share one Redis Cluster slot. */
   prefix: string;
   producerConnection: Redis;
-  /** How workers of this process connect to Redis: the URL and the resolved password, if any. */
-  redis: { url: string; password?: string };
+  /** How workers of this process connect to Redis: the URL and the password to follow, if any. */
+  redis: { url: string; auth?: RedisAuth };
   producer: Producer;
   /** The run-lifecycle operations' dependencies. */
   engine: EngineDeps;
@@ -91,12 +92,14 @@ export async function openFleetServices(
     const redisPasswordRef = config.redisPasswordRef;
     const redis = {
       url: config.redisUrl,
-      ...(redisPasswordRef === undefined ? {} : { password: await secrets.get(redisPasswordRef) }),
+      ...(redisPasswordRef === undefined
+        ? {}
+        : { auth: await followedSecret(secrets, redisPasswordRef) }),
     };
     const producerConnection = stack.push(
       'redis (producer)',
       createRedisConnection(config.redisUrl, 'producer', {
-        ...(redis.password === undefined ? {} : { password: redis.password }),
+        ...(redis.auth === undefined ? {} : { auth: redis.auth }),
         name: `${options.component}-producer`,
         log,
       }),
@@ -158,4 +161,20 @@ function connected(connection: Redis, timeoutMs: number): Promise<void> {
     const timer = setTimeout(done, timeoutMs);
     connection.once('ready', done);
   });
+}
+
+/**
+ * A password connections follow: the value of `ref`, kept current by the store's change events,
+ * reloaded (cache dropped) when Redis refuses it.
+ */
+async function followedSecret(secrets: SecretStore, ref: string): Promise<RedisAuth> {
+  let current = await secrets.get(ref);
+  secrets.onChange(ref, (value) => (current = value));
+  return {
+    current: () => current,
+    async rejected() {
+      secrets.invalidate(ref, 'redis refused the password');
+      current = await secrets.get(ref);
+    },
+  };
 }

@@ -13,7 +13,24 @@ export interface RedisConnectionOptions {
   log?: QueueLogger;
   /** The password (`AUTH`), resolved from a secret reference; overrides one in the URL. */
   password?: string;
+  /**
+   * A password that can change (a rotated secret). Its current value is used for every
+   * (re)connection, of this client and of every client duplicated from it (BullMQ duplicates
+   * for blocking commands); when Redis refuses it, `rejected` is asked for a new one (at most
+   * every 5 s) and the refused clients reconnect with it. Wins over `password`.
+   */
+  auth?: RedisAuth;
 }
+
+/** See {@link RedisConnectionOptions.auth}. */
+export interface RedisAuth {
+  /** The password to present now. */
+  current(): string;
+  /** Redis refused `current()`: reload it (the secret store's invalidate + get). */
+  rejected(): Promise<void>;
+}
+
+const refusedAuth = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
 
 /** Backoff between reconnect attempts: 100 ms doubling, capped at 5 s. Never gives up. */
 export function reconnectDelayMs(times: number): number {
@@ -41,7 +58,11 @@ export function createRedisConnection(
   const log = options.log;
   const common = {
     connectionName: options.name,
-    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.auth !== undefined
+      ? { password: options.auth.current() }
+      : options.password === undefined
+        ? {}
+        : { password: options.password }),
     retryStrategy: reconnectDelayMs,
     // A READONLY reply means we talk to a replica after a failover: reconnect to find the primary.
     reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
@@ -72,5 +93,48 @@ export function createRedisConnection(
     if (lastError !== '') log?.info({ role }, 'redis connection ready again');
     lastError = '';
   });
+  if (options.auth !== undefined) followPassword(client, options.auth, log);
   return client;
+}
+
+/**
+ * Keep `client` and every client duplicated from it on `auth`'s current password: a refused AUTH
+ * reloads the password (at most every 5 s) and makes the refused clients reconnect with it.
+ */
+function followPassword(client: Redis, auth: RedisAuth, log: QueueLogger | undefined): void {
+  const clients = new Set<Redis>();
+  let reloading: Promise<void> | undefined;
+  let lastReload = 0;
+  const refused = new Set<Redis>();
+  const reload = (): void => {
+    if (reloading !== undefined || Date.now() - lastReload < 5_000) return;
+    lastReload = Date.now();
+    reloading = auth
+      .rejected()
+      .then(() => {
+        const password = auth.current();
+        for (const c of clients) c.options.password = password;
+        for (const c of refused) c.disconnect(true);
+        refused.clear();
+        log?.info({}, 'redis password reloaded after a refusal');
+      })
+      .catch((err: unknown) => log?.warn({ err }, 'redis password could not be reloaded'))
+      .finally(() => (reloading = undefined));
+  };
+  const watch = (c: Redis): void => {
+    clients.add(c);
+    c.on('end', () => clients.delete(c));
+    c.on('error', (err: Error) => {
+      if (!refusedAuth.test(err.message)) return;
+      refused.add(c);
+      reload();
+    });
+    const duplicate = c.duplicate.bind(c);
+    c.duplicate = (override) => {
+      const copy = duplicate({ ...override, password: auth.current() });
+      watch(copy);
+      return copy;
+    };
+  };
+  watch(client);
 }

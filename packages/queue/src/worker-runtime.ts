@@ -19,13 +19,13 @@ import { completedRetention, failedRetention } from './job-options-for';
 import { createJobRunner, handBack, shutdownReason, type InFlight } from './job-runner';
 import type { QueueLogger } from './queue-logger';
 import type { QueueObserver } from './queue-observer';
-import { createRedisConnection } from './redis-connection';
+import { createRedisConnection, type RedisAuth } from './redis-connection';
 import { retryBackoff, type RetryBackoffOptions } from './retry-backoff';
 
 export interface WorkerRuntimeOptions<Q extends QueueName> {
   queue: Q;
   /** A Redis URL (a `worker` connection is created and owned), or a factory of one (also owned). */
-  connection: { url: string; password?: string } | (() => Redis);
+  connection: { url: string; auth?: RedisAuth } | (() => Redis);
   /** Key prefix, from `redisKeyPrefix()`. */
   prefix: string;
   /** One handler per job kind on `queue`. */
@@ -126,9 +126,7 @@ export function createWorkerRuntime<Q extends QueueName>(
       : createRedisConnection(options.connection.url, 'worker', {
           name: `${workerName}.${queue}`,
           log,
-          ...(options.connection.password === undefined
-            ? {}
-            : { password: options.connection.password }),
+          ...(options.connection.auth === undefined ? {} : { auth: options.connection.auth }),
         });
   const inFlight = new Map<string, InFlight>();
   const deadlines = createAttemptDeadlines();
