@@ -43,7 +43,7 @@ export async function createApi(
         store: repos.deadLetters,
       }),
       registry: services.registry,
-      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
+      scrubError: services.secrets.scrubber.scrubDeep,
       log: services.log,
       apiToken:
         config.apiToken === undefined ? undefined : credentialOf(config.apiToken, services.secrets),

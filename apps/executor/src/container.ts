@@ -82,7 +82,7 @@ export async function createExecutor(
     const deps: StepJobDeps = {
       ...services.engine,
       tools: createToolRegistry(tools, {
-        scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
+        scrubError: services.secrets.scrubber.scrubDeep,
       }),
       observer: {
         stepFinished: (e) => {
@@ -105,7 +105,7 @@ export async function createExecutor(
       log,
       observer: metricsObserver(registry),
       deadLetters: repos.deadLetters,
-      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
+      scrubError: services.secrets.scrubber.scrubDeep,
       handlers: {
         step: (payload, ctx) => handleStepJob(deps, payload, ctx),
         compensate: (payload, ctx) => handleCompensateJob(deps, payload, ctx),

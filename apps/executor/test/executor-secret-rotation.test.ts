@@ -37,7 +37,7 @@ beforeAll(async () => {
   llm = await startFakeLlmServer({ apiKey: first });
   // The SDK's default credential chain reads these (as it would read a pod's role).
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+    AWS_ACCESS_KEY_ID: 'test-access-key-id',
     AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests-only',
   });
   secretsEnv = {

@@ -76,7 +76,7 @@ export async function createPlanner(
       log,
       observer: metricsObserver(registry),
       deadLetters: repos.deadLetters,
-      scrubError: (error) => services.secrets.scrubber.scrubDeep(error),
+      scrubError: services.secrets.scrubber.scrubDeep,
       handlers: {
         plan: (payload, ctx) => handlePlanJob(deps, payload, ctx),
       },

@@ -65,7 +65,7 @@ export async function openFleetServices(
     createLogger({
       component: options.component,
       level: config.logLevel,
-      scrub: (line) => scrubber.scrub(line),
+      scrub: scrubber.scrub,
     });
   const registry =
     options.registry ?? createRegistry({ component: options.component, defaultMetrics: true });

@@ -31,7 +31,7 @@ export async function runProcess<C extends CommonConfig>(options: {
   const log = createLogger({
     component: options.component,
     level: process.env.AGENTRY_LOG_LEVEL || 'info',
-    scrub: (line) => scrubber.scrub(line),
+    scrub: scrubber.scrub,
   });
   let config: C;
   try {

@@ -71,7 +71,7 @@ export async function openTestFleet(
     level: 'debug',
     pretty: false,
     destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogRecord) },
-    scrub: (line) => scrubber.scrub(line),
+    scrub: scrubber.scrub,
   });
   let services: FleetServices;
   try {

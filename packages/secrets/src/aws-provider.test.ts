@@ -17,7 +17,7 @@ import {
 
 // Obviously fake: the fake checks the SigV4 header's shape, never the signature.
 const credentials = {
-  accessKeyId: 'AKIAFAKEFAKEFAKE0000',
+  accessKeyId: 'test-access-key-id',
   secretAccessKey: 'fake-secret-for-tests-only',
 };
 const password = 'pw-ORIGINAL-3c1f9e';
@@ -239,7 +239,7 @@ describe('awsSecretsManagerProvider: faults', () => {
 
     const unknown = await failure(
       get(
-        provider({ credentials: { ...credentials, accessKeyId: 'AKIAFAKEUNKNOWN00000' } }),
+        provider({ credentials: { ...credentials, accessKeyId: 'test-unknown-key-id' } }),
         'aws://prod/agentry/db',
       ),
     );

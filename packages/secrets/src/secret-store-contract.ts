@@ -63,7 +63,10 @@ export interface SecretStore {
   close(): Promise<void>;
 }
 
-/** Removes known secret values from text before it reaches a log, an error or an API answer. */
+/**
+ * Removes known secret values from text before it reaches a log, an error or an API answer. Its
+ * methods do not use `this`: pass them on as functions (`createLogger({ scrub: scrubber.scrub })`).
+ */
 export interface Scrubber {
   /** Remember a value to scrub (values shorter than 6 characters are ignored: too common). */
   add(value: string): void;

@@ -27,7 +27,7 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
   const log = createLogger({
     component: 'dev',
     level: plannerConfig.logLevel,
-    scrub: (line) => scrubber.scrub(line),
+    scrub: scrubber.scrub,
   });
   const stack = new ResourceStack(log);
   if (fake) {
