@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '@agentry/schema';
 import { parseSecretRef } from './secret-ref';
-import { startFakeVault, type FakeVault, type FakeVaultOptions } from './testing/fake-vault';
+import { startFakeVault, type FakeVault, type FakeVaultOptions } from './testing';
 import { vaultProvider, type VaultProvider, type VaultProviderOptions } from './vault-provider';
 
 const apiKey = 'fake-api-key-0000-not-real';
