@@ -12,6 +12,9 @@ import { AppError, limits, toError } from '@agentry/schema';
 import type { ApiDeps } from './api-deps';
 import { basicAuth, bearerAuth } from './auth';
 import { errorBody } from './http-error';
+import { budgetRoutes } from './routes/budgets';
+import { conversationRoutes } from './routes/conversations';
+import { costRoutes } from './routes/costs';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { healthRoutes } from './routes/health';
 import { runRoutes } from './routes/runs';
@@ -108,6 +111,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     keepUnparsedBodies(v1, unparsed);
     runRoutes(v1, deps);
     deadLetterRoutes(v1, deps);
+    costRoutes(v1, deps);
+    budgetRoutes(v1, deps);
+    conversationRoutes(v1, deps);
   });
 
   if (deps.board) {

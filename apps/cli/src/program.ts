@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { createApiClient } from './api-client';
 import { resolveApiToken } from './cli-secrets';
+import { budgetCommands } from './commands/budget';
+import { conversationCommands } from './commands/conversations';
+import { costCommands } from './commands/cost';
 import { deadLetterCommands } from './commands/dead-letters';
 import { devCommand } from './commands/dev';
 import { fakeLlmCommand } from './commands/fake-llm';
@@ -27,6 +30,9 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   submitCommand(program, api);
   runsCommands(program, api, env);
   deadLetterCommands(program, api);
+  costCommands(program, api);
+  budgetCommands(program, api);
+  conversationCommands(program, api);
   migrateCommands(program, env);
   fakeLlmCommand(program, env);
   secretsCommands(program, env);

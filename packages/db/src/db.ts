@@ -1,9 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
 import type {
+  ApprovalRecord,
   ErrorCode,
   Intent,
   LlmCallPurpose,
   Plan,
+  PlanReview,
   PlanSource,
   PlanningRecord,
   RiskLevel,
@@ -57,6 +59,14 @@ export interface RunsTable {
   finishedAt: NullableTimestamp;
   /** How the plan was made (migration 0003); null before planning. */
   planning: NullableJson<PlanningRecord>;
+  /** What the run has spent so far, US dollars (migration 0004; kept by a trigger). */
+  spentUsd: ColumnType<string, never, never>;
+  /** Why the run waits for approval, and the decision once made (migration 0004). */
+  approval: NullableJson<ApprovalRecord>;
+  /** When a pending approval request expires (then the run is rejected); null: never. */
+  approvalExpiresAt: NullableTimestamp;
+  /** The run's turn in its conversation (1 for the first); null without one. */
+  turn: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** `plans`: the validated plan of a run (at most one). */
@@ -69,6 +79,8 @@ export interface PlansTable {
   hash: string;
   body: Json<Plan>;
   createdAt: CreatedAt;
+  /** Estimated duration, cost and risk (migration 0004); null for plans saved before it. */
+  review: NullableJson<PlanReview>;
 }
 
 /** `steps`: one row per plan step, keyed by (run_id, step_id). */
@@ -161,6 +173,60 @@ export interface LlmCallsTable {
   at: CreatedAt;
 }
 
+/** `tool_charges`: the cost of each attempt of a priced tool (migration 0004). */
+export interface ToolChargesTable {
+  id: BigSerial;
+  runId: string;
+  stepId: string;
+  attemptId: ColumnType<string, string, never>;
+  tool: string;
+  costUsd: ColumnType<string, number, never>;
+  at: CreatedAt;
+}
+
+/** `tenant_spend`: what a tenant spent in a month (UTC; `period` is its first day). */
+export interface TenantSpendTable {
+  tenantId: string;
+  period: ColumnType<string, string, string>;
+  spentUsd: ColumnType<string, number, number>;
+  updatedAt: CreatedAt;
+}
+
+/** `tenant_budgets`: a tenant's monthly budget and the percentages that raise an alert. */
+export interface TenantBudgetsTable {
+  tenantId: string;
+  monthlyUsd: ColumnType<string, number, number>;
+  thresholds: DefaultedJson<number[]>;
+  updatedAt: CreatedAt;
+  updatedBy: string;
+}
+
+/** `budget_alerts`: one row per tenant, month and threshold reached (recorded by a trigger). */
+export interface BudgetAlertsTable {
+  id: BigSerial;
+  tenantId: string;
+  period: ColumnType<string, string, never>;
+  thresholdPct: number;
+  budgetUsd: ColumnType<string, number, never>;
+  spentUsd: ColumnType<string, number, never>;
+  crossedAt: ColumnType<Date, Date, never>;
+  /** When it was logged and counted (exactly once, by whoever claimed it). */
+  announcedAt: NullableTimestamp;
+  /** When the webhook took it; null while undelivered (or no webhook is configured). */
+  deliveredAt: NullableTimestamp;
+  deliveryAttempts: Generated<number>;
+  lastError: string | null;
+}
+
+/** `conversations`: the threads intents may name, per tenant. */
+export interface ConversationsTable {
+  tenantId: string;
+  conversationId: string;
+  turns: Generated<number>;
+  createdAt: CreatedAt;
+  lastTurnAt: CreatedAt;
+}
+
 /** The database as Kysely sees it (camelCase; SQL is snake_case through `CamelCasePlugin`). */
 export interface DB {
   runs: RunsTable;
@@ -170,4 +236,9 @@ export interface DB {
   deadLetters: DeadLettersTable;
   auditLog: AuditLogTable;
   llmCalls: LlmCallsTable;
+  toolCharges: ToolChargesTable;
+  tenantSpend: TenantSpendTable;
+  tenantBudgets: TenantBudgetsTable;
+  budgetAlerts: BudgetAlertsTable;
+  conversations: ConversationsTable;
 }

@@ -1,4 +1,8 @@
 export * from './audit-repository';
+export * from './budget-repository';
+export * from './conversation-repository';
+export * from './cost-report-repository';
+export * from './cost-repository';
 export * from './create-repositories';
 export type { MigrationReportEntry } from './create-migrator';
 export * from './db';

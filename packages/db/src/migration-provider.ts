@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-core-tables';
 import * as m0002 from './migrations/0002-step-functions';
 import * as m0003 from './migrations/0003-llm-calls';
+import * as m0004 from './migrations/0004-costs-reviews-conversations';
 
 /**
  * Every migration, by name, imported statically so a bundled image needs no filesystem scan.
@@ -11,6 +12,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-core-tables': m0001,
   '0002-step-functions': m0002,
   '0003-llm-calls': m0003,
+  '0004-costs-reviews-conversations': m0004,
 };
 
 /** The static provider handed to Kysely's `Migrator`. */

@@ -1,7 +1,9 @@
 import type { Selectable } from 'kysely';
 import type {
+  ApprovalRecord,
   Intent,
   Plan,
+  PlanReview,
   PlanSource,
   RiskLevel,
   RunState,
@@ -42,6 +44,13 @@ export interface RunRow {
   finishedAt: Date | null;
   /** How the plan was made: each planner tried, in order; null before planning. */
   planning: PlanningRecord | null;
+  /** What the run has spent so far (model calls and priced tools), US dollars. */
+  spentUsd: number;
+  /** Why the run waits (or waited) for approval, and the decision. */
+  approval: ApprovalRecord | null;
+  approvalExpiresAt: Date | null;
+  /** Its turn in its conversation (1 for the first); null without one. */
+  turn: number | null;
 }
 
 /** A stored plan. */
@@ -53,6 +62,8 @@ export interface PlanRow {
   hash: string;
   body: Plan;
   createdAt: Date;
+  /** Estimates, risk and approval policy; null for a plan saved before reviews existed. */
+  review: PlanReview | null;
 }
 
 /** A step of a run. */
@@ -133,6 +144,7 @@ export interface AuditRow {
 export const toRunRow = (r: Selectable<RunsTable>): RunRow => ({
   ...r,
   budgetUsd: r.budgetUsd === null ? null : Number(r.budgetUsd),
+  spentUsd: Number(r.spentUsd),
 });
 export const toPlanRow = (r: Selectable<PlansTable>): PlanRow => ({ ...r });
 export const toStepRow = (r: Selectable<StepsTable>): StepRow => ({ ...r });

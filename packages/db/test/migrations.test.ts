@@ -8,20 +8,34 @@ import { checkMigrationResult } from '../src/create-migrator';
 const coreTables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
 const tables = [
   'audit_log',
+  'budget_alerts',
+  'conversations',
   'dead_letters',
   'llm_calls',
   'plans',
   'runs',
   'step_attempts',
   'steps',
+  'tenant_budgets',
+  'tenant_spend',
+  'tool_charges',
 ];
-const names = ['0001-core-tables', '0002-step-functions', '0003-llm-calls'];
+const names = [
+  '0001-core-tables',
+  '0002-step-functions',
+  '0003-llm-calls',
+  '0004-costs-reviews-conversations',
+];
 const coreFunctions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
 // 0003 adds an overload of agentry_save_plan that also records the planning and the model calls.
+// 0004 adds the spend trigger's function, the claim with the run's budget and the reviewed save.
 const functions = [
+  'agentry_account_spend',
+  'agentry_claim_step',
   'agentry_complete_step',
   'agentry_save_plan',
   'agentry_save_plan',
+  'agentry_save_reviewed_plan',
   'agentry_start_attempt',
 ];
 
@@ -54,6 +68,30 @@ describe('migrations on Postgres', () => {
     return rows.map((r) => r.name);
   };
 
+  /** What a migration's down must restore: every column, index, constraint, trigger, function. */
+  const schemaSnapshot = async () => {
+    const { rows: columns } = await sql<Record<string, unknown>>`
+      select table_name, column_name, data_type, is_nullable, column_default
+      from information_schema.columns where table_schema = ${t.schema}
+        and table_name not like 'kysely_%' order by 1, 2`.execute(t.db);
+    const { rows: indexes } = await sql<Record<string, unknown>>`
+      select indexname, indexdef from pg_indexes where schemaname = ${t.schema}
+        and tablename not like 'kysely_%' order by 1`.execute(t.db);
+    const { rows: constraints } = await sql<Record<string, unknown>>`
+      select c.conname, pg_get_constraintdef(c.oid) as def from pg_constraint c
+        join pg_namespace n on n.oid = c.connamespace
+      where n.nspname = ${t.schema} and c.conname not like 'kysely_%' order by 1, 2`.execute(t.db);
+    const { rows: routines } = await sql<Record<string, unknown>>`
+      select p.proname, pg_get_function_identity_arguments(p.oid) as args, p.prosrc
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = ${t.schema} order by 1, 2`.execute(t.db);
+    const { rows: triggers } = await sql<Record<string, unknown>>`
+      select t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+        join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${t.schema} and not t.tgisinternal order by 1`.execute(t.db);
+    return { columns, indexes, constraints, routines, triggers };
+  };
+
   it('goes up, down to zero (every table gone) and up again', async () => {
     expect(await ourTables()).toEqual([]);
     expect(await migrationStatus(t.db)).toEqual(names.map((name) => ({ name, executedAt: null })));
@@ -78,8 +116,16 @@ describe('migrations on Postgres', () => {
     );
     expect(rows[0]?.n).toBe(0);
 
+    await migrateDown(t.db, { to: '0003-llm-calls' });
+    const before0004 = await schemaSnapshot();
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
+    // 0004 down restores the schema exactly as 0003 left it: columns, indexes, constraints,
+    // triggers and every function's definition (agentry_complete_step is replaced by 0004).
+    expect(await migrateDown(t.db)).toEqual([
+      { name: '0004-costs-reviews-conversations', direction: 'down', status: 'success' },
+    ]);
+    expect(await schemaSnapshot()).toEqual(before0004);
     // One step down drops the call log and the run's planning record, and nothing else.
     expect(await migrateDown(t.db)).toEqual([
       { name: '0003-llm-calls', direction: 'down', status: 'success' },

@@ -7,6 +7,7 @@ export * from './json-schema';
 export * from './limits';
 export * from './plan';
 export * from './planning';
+export * from './review';
 export * from './states';
 export * from './validate-plan';
 export * from './config';

@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import type { ApiClient } from '../api-client';
+
+/** Placeholder: being written. */
+export function costCommands(_program: Command, _api: () => ApiClient): void {}
