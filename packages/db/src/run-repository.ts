@@ -204,26 +204,60 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       if (!isUuid(input.id))
         throw new AppError('VALIDATION', `run id is not a UUID: "${input.id}"`);
       const now = clock();
-      const inserted = await db
-        .insertInto('runs')
-        .values({
-          id: input.id,
-          tenantId: input.tenantId,
-          conversationId: input.conversationId ?? null,
-          idempotencyKey: input.idempotencyKey ?? null,
-          planJobId: input.planJobId ?? null,
-          correlationId: input.correlationId,
-          state: 'pending',
-          dryRun: input.dryRun,
-          intent: toJson(input.intent),
-          budgetUsd: input.budgetUsd ?? null,
-          createdAt: now,
-          updatedAt: now,
-        })
-        // No conflict target: any unique index (id, idempotency key, plan job id) makes it a no-op.
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const insert = (q: Kysely<DB>) =>
+        q
+          .insertInto('runs')
+          .values({
+            id: input.id,
+            tenantId: input.tenantId,
+            conversationId: input.conversationId ?? null,
+            idempotencyKey: input.idempotencyKey ?? null,
+            planJobId: input.planJobId ?? null,
+            correlationId: input.correlationId,
+            state: 'pending',
+            dryRun: input.dryRun,
+            intent: toJson(input.intent),
+            budgetUsd: input.budgetUsd ?? null,
+            createdAt: now,
+            updatedAt: now,
+          })
+          // No conflict target: any unique index (id, idempotency key, plan job id) makes it a no-op.
+          .onConflict((oc) => oc.doNothing())
+          .returningAll()
+          .executeTakeFirst();
+      const { conversationId } = input;
+      const inserted =
+        conversationId === undefined
+          ? await insert(db)
+          : // A new turn of its conversation, numbered in the same transaction (only when the run
+            // is new: a retried submit is not another turn).
+            await db.transaction().execute(async (trx) => {
+              const run = await insert(trx);
+              if (!run) return undefined;
+              const { turns } = await trx
+                .insertInto('conversations')
+                .values({
+                  tenantId: input.tenantId,
+                  conversationId,
+                  turns: 1,
+                  createdAt: now,
+                  lastTurnAt: now,
+                })
+                .onConflict((oc) =>
+                  oc.columns(['tenantId', 'conversationId']).doUpdateSet((eb) => ({
+                    turns: eb('conversations.turns', '+', 1),
+                    lastTurnAt: now,
+                  })),
+                )
+                .returning('turns')
+                .executeTakeFirstOrThrow();
+              return trx
+                .updateTable('runs')
+                .set({ turn: turns })
+                .where('id', '=', run.id)
+                .returningAll()
+                .executeTakeFirstOrThrow();
+            });
       if (inserted) return { run: toRunRow(inserted), created: true };
       const existing = await findExisting(input);
       if (!existing)

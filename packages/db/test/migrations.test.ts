@@ -116,7 +116,8 @@ describe('migrations on Postgres', () => {
     );
     expect(rows[0]?.n).toBe(0);
 
-    await migrateDown(t.db, { to: '0003-llm-calls' });
+    await migrateToLatest(t.db);
+    await migrateDown(t.db);
     const before0004 = await schemaSnapshot();
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
@@ -126,6 +127,7 @@ describe('migrations on Postgres', () => {
       { name: '0004-costs-reviews-conversations', direction: 'down', status: 'success' },
     ]);
     expect(await schemaSnapshot()).toEqual(before0004);
+    expect(before0004.routines.length).toBeGreaterThan(0);
     // One step down drops the call log and the run's planning record, and nothing else.
     expect(await migrateDown(t.db)).toEqual([
       { name: '0003-llm-calls', direction: 'down', status: 'success' },

@@ -283,6 +283,8 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   }
   await db.schema.dropTable('tool_charges').execute();
   await db.schema.alterTable('plans').dropColumn('review').execute();
+  await db.schema.dropIndex('runs_conversation_idx').execute();
+  await db.schema.dropIndex('runs_approval_expires_at_idx').execute();
   await db.schema
     .alterTable('runs')
     .dropColumn('turn')
