@@ -5,6 +5,7 @@ import { repoRoot } from '../support/fleet-process';
 
 const configSources = [
   'packages/schema/src/config/common-config.ts',
+  'packages/schema/src/config/approval-config.ts',
   'packages/llm/src/llm-config.ts',
   'apps/planner/src/config.ts',
   'apps/executor/src/config.ts',

@@ -76,9 +76,11 @@ describe('model provider outage (separate processes)', () => {
     expect(fake.requestCount()).toBe(duringOutage + 1);
 
     // Nothing was lost: an operator approves a fallback plan and it runs.
+    const fallback = await fleet.waitForRun(runIds[1] as string, (s) => s === 'awaiting_approval');
     const approved = await fleet.http('POST', `/v1/runs/${runIds[1]}/approve`, {
       actor: 'oncall',
       reason: 'acknowledge during the outage',
+      planHash: fallback.plan?.hash,
     });
     expect(approved.status).toBe(200);
     await fleet.waitForRun(runIds[1] as string, (s) => s === 'succeeded');

@@ -88,16 +88,18 @@ describe('run lifecycle (separate processes)', () => {
     const parked = await fleet.waitForRun(body.runId, (s) => s === 'awaiting_approval');
     expect(parked.steps.every((s) => s.state === 'pending' && s.attempts === 0)).toBe(true);
     expect(parked.steps.find((s) => s.stepId === 'rollout')).toMatchObject({ tool: 'wait' });
+    const planHash = parked.plan?.hash;
     const approved = await fleet.http('POST', `/v1/runs/${body.runId}/approve`, {
       actor: 'alice',
       reason: 'ok',
+      planHash,
     });
     expect(approved.status).toBe(200);
     await fleet.waitForRun(body.runId, (s) => s === 'succeeded');
     const twice = await fleet.http<{ error: { code: string } }>(
       'POST',
       `/v1/runs/${body.runId}/approve`,
-      {},
+      { planHash },
     );
     expect(twice.status).toBe(409);
     const audit = await fleet.database.db

@@ -9,7 +9,7 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['POST', '/v1/runs', { text: 'echo 1 step', tenantId: 'acme' }],
   ['GET', '/v1/runs'],
   ['GET', `/v1/runs/${someUuid}`],
-  ['POST', `/v1/runs/${someUuid}/approve`, {}],
+  ['POST', `/v1/runs/${someUuid}/approve`, { planHash: 'a'.repeat(64) }],
   ['POST', `/v1/runs/${someUuid}/reject`, {}],
   ['POST', `/v1/runs/${someUuid}/cancel`, {}],
   ['GET', '/v1/dead-letters'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompensateJob, StepJob, jobIds } from '@agentry/schema';
-import { TestApi, storePlan } from './support/test-api';
+import { TestApi, planHashOf, storePlan } from './support/test-api';
 
 interface Conflict {
   error: { code: string; message: string; details: { state: string } };
@@ -31,17 +31,29 @@ describe('POST /v1/runs/:id/approve | reject | cancel', () => {
   it('approves a run awaiting approval: its root step is enqueued; a second approve is 409', async () => {
     const runId = await submit(true);
     await storePlan(api, runId, { s1: [], s2: ['s1'] }, 'awaiting_approval');
+    const planHash = planHashOf({ s1: [], s2: ['s1'] });
+    const changed = await api.http<Conflict>('POST', `/v1/runs/${runId}/approve`, {
+      actor: 'alice',
+      planHash: 'a'.repeat(64),
+    });
+    expect(changed.status).toBe(409);
+    expect(changed.body.error.message).toMatch(/the plan changed since it was reviewed/);
+    const unbound = await api.http<Conflict>('POST', `/v1/runs/${runId}/approve`, {
+      actor: 'alice',
+    });
+    expect(unbound.status).toBe(400);
     const approved = await api.http('POST', `/v1/runs/${runId}/approve`, {
       actor: 'alice',
       reason: 'ok',
+      planHash,
     });
     expect(approved.status).toBe(200);
-    expect(approved.body).toEqual({ runId, state: 'running' });
+    expect(approved.body).toEqual({ runId, state: 'running', planHash });
     const job = await api.rawQueue('agentry.step').getJob(jobIds.step(runId, 's1'));
     expect(StepJob.parse(job?.data)).toMatchObject({ runId, stepId: 's1' });
     expect(await api.rawQueue('agentry.step').getJob(jobIds.step(runId, 's2'))).toBeUndefined();
 
-    const twice = await api.http<Conflict>('POST', `/v1/runs/${runId}/approve`, {});
+    const twice = await api.http<Conflict>('POST', `/v1/runs/${runId}/approve`, { planHash });
     expect(twice.status).toBe(409);
     expect(twice.body.error).toMatchObject({ code: 'CONFLICT', details: { state: 'running' } });
   });
@@ -49,7 +61,8 @@ describe('POST /v1/runs/:id/approve | reject | cancel', () => {
   it('answers approve and reject of a run not awaiting approval with 409 and its state', async () => {
     const runId = await submit();
     for (const verb of ['approve', 'reject']) {
-      const answer = await api.http<Conflict>('POST', `/v1/runs/${runId}/${verb}`, {});
+      const body = verb === 'approve' ? { planHash: 'a'.repeat(64) } : {};
+      const answer = await api.http<Conflict>('POST', `/v1/runs/${runId}/${verb}`, body);
       expect(answer.status, verb).toBe(409);
       expect(answer.body.error.details.state).toBe('pending');
       expect(answer.body.error.message).toMatch(/pending, not awaiting approval/);
@@ -85,7 +98,12 @@ describe('POST /v1/runs/:id/approve | reject | cancel', () => {
       reason: 'wrong build',
     });
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body).toEqual({ runId, state: 'cancelled' });
+    expect(cancelled.body).toMatchObject({
+      runId,
+      state: 'cancelled',
+      compensating: 1,
+      spentUsd: 0,
+    });
     const job = await api.rawQueue('agentry.step').getJob(jobIds.compensate(runId));
     expect(job?.name).toBe('compensate');
     expect(CompensateJob.parse(job?.data)).toMatchObject({

@@ -56,6 +56,8 @@ export function createApiClient(options: ApiClientOptions) {
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
       call<T>('POST', path, body ?? {}, headers),
+    put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
+    delete: <T>(path: string) => call<T>('DELETE', path),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,3 +1,5 @@
+import type { ApprovalRecord, PlanReview } from '@agentry/schema';
+
 /** Plain-text tables for terminals; no colours so output pipes cleanly. */
 export function table(records: ReadonlyArray<object>, columns: readonly string[]): string {
   const rows = records as ReadonlyArray<Record<string, unknown>>;
@@ -20,12 +22,21 @@ export interface RunView {
     id: string;
     state: string;
     tenantId: string;
+    spentUsd?: number;
+    budgetUsd?: number | null;
+    approval?: ApprovalRecord | null;
     error?: { code: string; message: string } | null;
     planning?: {
       hops: Array<{ planner: string; outcome: string; code?: string; reason?: string }>;
     } | null;
   };
-  plan?: { summary: string; producedBy: string } | null;
+  plan?: {
+    summary: string;
+    producedBy: string;
+    hash?: string;
+    body?: { steps: Array<{ id: string; input?: unknown }> };
+    review?: PlanReview | null;
+  } | null;
   llmCalls?: Array<{ costUsd: number; inputTokens: number; outputTokens: number }>;
   steps: Array<{
     stepId: string;
@@ -54,7 +65,10 @@ export function renderRun(view: RunView): string {
     );
   }
   if (view.run.error) lines.push(`error: [${view.run.error.code}] ${view.run.error.message}`);
-  if (view.steps.length > 0) {
+  const review = view.plan?.review;
+  if (review) {
+    lines.push(...renderReview(view, review));
+  } else if (view.steps.length > 0) {
     lines.push(
       table(
         view.steps.map((s) => ({ ...s, dependsOn: s.dependsOn.join(',') || '-' })),
@@ -63,4 +77,66 @@ export function renderRun(view: RunView): string {
     );
   }
   return lines.join('\n');
+}
+
+const money = (usd: number): string =>
+  usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+const duration = (ms: number): string =>
+  ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`;
+const inputOf = (input: unknown): string => {
+  const text = JSON.stringify(input ?? {});
+  return text.length > 48 ? `${text.slice(0, 45)}...` : text;
+};
+
+/** A plan's review: its steps with estimates, then risk, cost, duration and the approval. */
+function renderReview(view: RunView, review: PlanReview): string[] {
+  const inputs = new Map((view.plan?.body?.steps ?? []).map((s) => [s.id, s.input]));
+  const live = new Map(view.steps.map((s) => [s.stepId, s]));
+  const rows = review.steps.map((s, i) => ({
+    '#': i + 1,
+    step: s.stepId,
+    tool: s.tool,
+    input: inputOf(inputs.get(s.stepId)),
+    after: live.get(s.stepId)?.dependsOn.join(',') || '-',
+    risk: s.risk,
+    est: `${duration(s.estimatedMs)} (${s.durationBasis === 'observed-p50' ? `p50 of ${s.samples}` : s.durationBasis === 'default' ? 'default' : 'tool'})`,
+    cost: money(s.estimatedCostUsd),
+    state: live.get(s.stepId)?.state ?? '-',
+    attempts: live.get(s.stepId)?.attempts ?? 0,
+  }));
+  const cost = review.estimatedCost;
+  const lines = [
+    table(rows, [
+      '#',
+      'step',
+      'tool',
+      'input',
+      'after',
+      'risk',
+      'est',
+      'cost',
+      'state',
+      'attempts',
+    ]),
+    `risk: ${review.risk.level} (${review.risk.reasons.join('; ')})`,
+    `estimated: ${duration(review.estimatedDurationMs)}, ${money(cost.totalUsd)} (planning ${money(cost.planningUsd)} + steps ${money(cost.stepsUsd)})${cost.unpricedModels.length > 0 ? `; unpriced: ${cost.unpricedModels.join(', ')}` : ''}`,
+  ];
+  if (view.run.spentUsd !== undefined) {
+    const budget = view.run.budgetUsd == null ? '' : ` of a ${money(view.run.budgetUsd)} budget`;
+    lines.push(`spent: ${money(view.run.spentUsd)}${budget}`);
+  }
+  lines.push(`plan hash: ${review.planHash.slice(0, 12)}`);
+  const approval = view.run.approval;
+  if (approval?.decision) {
+    const d = approval.decision;
+    lines.push(`${d.verdict} by ${d.actor} at ${d.at}${d.reason ? `: ${d.reason}` : ''}`);
+  } else if (approval && view.run.state === 'awaiting_approval') {
+    lines.push(`awaiting approval (${approval.kind}): ${approval.reasons.join('; ')}`);
+    if (approval.expiresAt) lines.push(`expires at ${approval.expiresAt}`);
+    const budget = approval.budget ? ' --budget <usd>' : '';
+    lines.push(
+      `approve with: agentry approve ${view.run.id} --plan ${review.planHash.slice(0, 12)}${budget}`,
+    );
+  }
+  return lines;
 }

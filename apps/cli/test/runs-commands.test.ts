@@ -26,25 +26,42 @@ describe('agentry submit, approve and runs', () => {
     expect(out).toMatch(/step s2 \(echo\) succeeded/);
     expect(out).toMatch(/run succeeded/);
     expect(out).toContain(`run ${runId}  tenant cli  state succeeded`);
-    expect(out).toMatch(/STEPID\s+TOOL\s+RISK\s+DEPENDSON\s+STATE\s+ATTEMPTS/);
-    expect(out).toMatch(/s2\s+echo\s+low\s+s1\s+succeeded\s+1/);
+    expect(out).toMatch(/#\s+STEP\s+TOOL\s+INPUT\s+AFTER\s+RISK\s+EST\s+COST\s+STATE\s+ATTEMPTS/);
+    expect(out).toMatch(/2\s+s2\s+echo\s+\{.*\}\s+s1\s+low\s+1 ms \(tool\)\s+\$0\.00\s+succeeded\s+1/);
+    expect(out).toMatch(/risk: low \(every step is low risk\)/);
   });
 
-  it('submit --dry-run waits for approval; approve <id> runs it', async () => {
+  it('submit --dry-run shows the review; approve binds to the reviewed plan and runs it', async () => {
     const submitted = await runCli(
-      ['submit', '--dry-run', '--watch', '--tenant', 'cli', 'echo 1 step'],
+      ['submit', '--dry-run', '--tenant', 'cli', 'deploy build 7 to production'],
       fleet.env,
     );
     const runId = runIdOf(submitted.out);
+    // The review: each step with its tool, input, risk and estimate, then risk, cost and approval.
     expect(submitted.out).toMatch(/state awaiting_approval/);
+    expect(submitted.out).toMatch(/#\s+STEP\s+TOOL\s+INPUT\s+AFTER\s+RISK\s+EST\s+COST/);
+    expect(submitted.out).toMatch(
+      /2\s+rollout\s+wait\s+\{"ms":50\}\s+prepare\s+high\s+50 ms \(tool\)/,
+    );
+    expect(submitted.out).toMatch(/risk: high \(step "rollout" \(wait\) is high risk\)/);
+    expect(submitted.out).toMatch(/awaiting approval \(dry-run\): dry run/);
+    const hash = /plan hash: ([0-9a-f]{12})/.exec(submitted.out)?.[1] ?? '';
+    expect(hash).toHaveLength(12);
 
+    await expect(
+      runCli(['approve', runId, '--plan', 'deadbeef00'], fleet.env),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/the plan changed since you reviewed/),
+    });
     const approved = await runCli(
-      ['approve', runId, '--reason', 'looks right', '--actor', 'alice'],
+      ['approve', runId, '--plan', hash, '--reason', 'looks right', '--actor', 'alice'],
       fleet.env,
     );
-    expect(approved.out).toBe(`run ${runId}: running`);
+    expect(approved.out).toBe(`run ${runId}: running (plan ${hash})`);
     const watched = await runCli(['runs', 'watch', runId], fleet.env);
     expect(watched.out).toMatch(/state succeeded/);
+    expect(watched.out).toMatch(new RegExp(`approved by alice at .*: looks right`));
     const audit = await fleet.api.database.db
       .selectFrom('auditLog')
       .selectAll()
@@ -54,7 +71,7 @@ describe('agentry submit, approve and runs', () => {
       expect.objectContaining({
         actor: 'alice',
         action: 'run.approve',
-        details: { reason: 'looks right' },
+        details: { reason: 'looks right', planHash: expect.stringMatching(new RegExp(`^${hash}`)) },
       }),
     ]);
 

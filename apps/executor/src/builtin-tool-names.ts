@@ -1,3 +1,4 @@
+import type { ToolProfile } from '@agentry/engine';
 import type { ToolDescription } from '@agentry/llm';
 import { builtinTools, createToolRegistry } from './tools';
 
@@ -17,3 +18,6 @@ export const builtinToolCatalog: readonly ToolDescription[] = registry
     description,
     inputSchema: inputJsonSchema,
   }));
+
+/** Risk and estimates of the built-in tools, for plan reviews. */
+export const builtinToolProfile = (name: string): ToolProfile | undefined => registry.profile(name);

@@ -1,17 +1,21 @@
 import { llmEnv, toLlmConfig, type LlmConfig } from '@agentry/llm';
 import {
+  approvalEnv,
   commonEnv,
   envBool,
   envInt,
   envList,
   envString,
   parseEnv,
+  toApprovalSettings,
   toCommonConfig,
+  type ApprovalSettings,
   type CommonConfig,
 } from '@agentry/schema';
 
 const executorEnv = commonEnv
   .extend(llmEnv.shape)
+  .extend(approvalEnv.shape)
   .extend({
     /** Step jobs one executor process works on at once. */
     AGENTRY_EXECUTOR_CONCURRENCY: envInt(16, { min: 1, max: 1024 }),
@@ -46,6 +50,8 @@ export interface ExecutorConfig extends CommonConfig {
   llm: LlmConfig;
   /** Secret reference of the webhook signing key. */
   webhookSigningKeyRef: string | undefined;
+  /** The approval and budget policy (a budget stop fails or parks the run). */
+  approval: ApprovalSettings;
 }
 
 /** Pure: parse the executor's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -59,5 +65,6 @@ export function loadExecutorConfig(source: Record<string, string | undefined>): 
     maxStalledCount: e.AGENTRY_EXECUTOR_MAX_STALLED,
     llm: toLlmConfig(e),
     webhookSigningKeyRef: e.AGENTRY_WEBHOOK_SIGNING_KEY_REF,
+    approval: toApprovalSettings(e),
   };
 }

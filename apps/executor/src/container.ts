@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   metricsObserver,
   openFleetServices,
+  openBudgetAlerts,
   openLlmRuntime,
   requireSecrets,
   workerApp,
@@ -11,7 +12,7 @@ import {
 } from '@agentry/engine';
 import { keyRefsOf } from '@agentry/llm';
 import { RunMetrics } from '@agentry/observability';
-import { createWorkerRuntime } from '@agentry/queue';
+import { createWorkerRuntime, listenForCancels, type RunCancellation } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
@@ -46,6 +47,7 @@ export async function createExecutor(
     (await openFleetServices(config, { component: 'executor', ...options.logging }));
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
+  let cancellation: RunCancellation | undefined;
   try {
     const runMetrics = new RunMetrics(registry);
     const llm = await openLlmRuntime(config.llm, {
@@ -53,9 +55,13 @@ export async function createExecutor(
       keys: services.secrets,
     });
     const signingKeyRef = config.webhookSigningKeyRef;
+    // Tenant budget alerts: announced (logged, counted, posted) after each recorded cost.
+    const budgetAlerts = openBudgetAlerts(services);
+    const afterSpend = (): void => budgetAlerts.kick();
     await requireSecrets(services.secrets, {
       ...keyRefsOf(config.llm),
       AGENTRY_WEBHOOK_SIGNING_KEY_REF: signingKeyRef,
+      AGENTRY_BUDGET_WEBHOOK_URL_REF: config.budgetWebhookUrlRef,
     });
     const tools =
       options.tools ??
@@ -72,15 +78,31 @@ export async function createExecutor(
         llm: {
           providers: llm.providers,
           prices: llm.prices,
+          maxOutputTokens: config.llm.maxOutputTokens,
           observeCall: llm.observeCall,
-          record: (calls, { runId, stepId }) =>
-            repos.llmCalls.record(
+          record: async (calls, { runId, stepId }) => {
+            await repos.llmCalls.record(
               calls.map((call) => ({ ...call, runId, stepId, purpose: 'generate' as const })),
-            ),
+            );
+            if (calls.some((c) => c.costUsd > 0)) afterSpend();
+          },
         },
       });
+    const listener = listenForCancels(
+      services.producerConnection.duplicate(),
+      services.prefix,
+      log,
+    );
+    cancellation = listener;
     const deps: StepJobDeps = {
       ...services.engine,
+      cancellation: listener,
+      costs: {
+        prices: llm.prices,
+        onBudgetExceeded: config.approval.onBudgetExceeded,
+        approvalTtlMs: config.approval.ttlMs,
+        afterSpend,
+      },
       tools: createToolRegistry(tools, {
         scrubError: services.secrets.scrubber.scrubDeep,
       }),
@@ -144,8 +166,13 @@ export async function createExecutor(
           { concurrency: config.concurrency, tools: [...deps.tools.names()] },
           'executor started',
         ),
+      afterDrain: async () => {
+        await listener.close();
+        await budgetAlerts.settled();
+      },
     });
   } catch (e) {
+    await cancellation?.close();
     if (ownsServices) await services.close();
     throw e;
   }

@@ -1,6 +1,7 @@
 import { dispatchSteps, type EngineDeps } from '@agentry/engine';
-import type { JobContext } from '@agentry/queue';
+import type { JobContext, RunCancellation } from '@agentry/queue';
 import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
+import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
 import type { ToolRegistry } from './tools';
 
 export interface StepObserver {
@@ -14,12 +15,18 @@ export interface StepObserver {
 export interface StepJobDeps extends EngineDeps {
   tools: ToolRegistry;
   observer?: StepObserver;
+  /** Tool prices and the budget policy; absent: nothing is charged or checked. */
+  costs?: StepCosts;
+  /** Aborts a run's running steps when it is cancelled; absent: steps run to their end. */
+  cancellation?: Pick<RunCancellation, 'watch'>;
   now?: () => number;
 }
 
 export type StepJobResult =
   | { outcome: 'succeeded'; readySteps: string[]; runSucceeded: boolean }
-  | { outcome: 'skipped'; reason: string };
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'budget-stopped'; runFailed: boolean; parked: boolean }
+  | { outcome: 'cancelled'; reason: string };
 
 /**
  * Run one step: claim it in Postgres (a step that already succeeded is not run again), call its
@@ -46,10 +53,17 @@ export async function handleStepJob(
   }
   const { step, attemptId } = claim;
   const log = ctx.log.child({ tool: step.tool });
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(step.timeoutMs)]);
+  const cancel = deps.cancellation?.watch(runId);
+  const signal = AbortSignal.any([
+    ctx.signal,
+    AbortSignal.timeout(step.timeoutMs),
+    ...(cancel ? [cancel.signal] : []),
+  ]);
   const started = now();
   try {
+    const paid = await chargeStep(deps, deps.costs, claim);
     const output = await deps.tools.invoke(step.tool, step.input, {
+      ...paid,
       signal,
       log,
       runId,
@@ -83,6 +97,21 @@ export async function handleStepJob(
   } catch (e) {
     const error = toAppError(e);
     const durationMs = now() - started;
+    if (cancel?.signal.aborted) {
+      // The run was cancelled: the step stops here for good (its attempt `cancelled`, the step
+      // too, since its run is no longer running). Nothing to retry or dead-letter.
+      await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      deps.observer?.stepFinished({ tool: step.tool, outcome: 'cancelled', durationMs });
+      log.info({}, 'step aborted: its run was cancelled');
+      return { outcome: 'cancelled', reason: 'run cancelled' };
+    }
+    if (error.code === 'BUDGET_EXCEEDED') {
+      const stopped = await stopForBudget(deps, claim, error, { log });
+      deps.observer?.stepFinished({ tool: step.tool, outcome: 'failed', durationMs });
+      if (stopped.runFailed)
+        await enqueueCompensation(deps, runId, correlationId, `budget stop: ${error.message}`);
+      return { outcome: 'budget-stopped', ...stopped };
+    }
     if (ctx.signal.aborted && error.code === 'CANCELLED') {
       // The worker is shutting down: give the step back so the next worker runs it.
       await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
@@ -110,6 +139,8 @@ export async function handleStepJob(
         `step ${stepId} failed: ${error.message}`,
       );
     throw error;
+  } finally {
+    cancel?.release();
   }
 }
 

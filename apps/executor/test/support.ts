@@ -109,8 +109,12 @@ export function jobCtx(fleet: TestFleet, jobId: string, attempt = 1, maxAttempts
 }
 
 /** Store a plan as the planner does and enqueue its roots. */
-export async function startRun(fleet: TestFleet, steps: StepInput[]) {
-  const seeded = await seedPlannedRun(fleet.repos, steps);
+export async function startRun(
+  fleet: TestFleet,
+  steps: StepInput[],
+  options: { budgetUsd?: number } = {},
+) {
+  const seeded = await seedPlannedRun(fleet.repos, steps, options);
   await dispatchSteps(
     fleet.services.engine,
     seeded.runId,
@@ -159,12 +163,12 @@ export async function deadLettersOnce(fleet: TestFleet, runId: string, count = 1
  * For a test file: a test fleet with a running executor offering the built-ins plus `rec`,
  * opened before the file's tests and closed after them. Read `fleet` and `rec` inside tests.
  */
-export function useRunningExecutor(name: string) {
+export function useRunningExecutor(name: string, env: Record<string, string> = {}) {
   const rec = recordingTool();
   const t = { rec } as { rec: typeof rec; fleet: TestFleet; executor: ExecutorApp };
   beforeAll(async () => {
     t.fleet = await openTestFleet(name);
-    t.executor = await createExecutor(executorConfig(t.fleet), {
+    t.executor = await createExecutor(executorConfig(t.fleet, env), {
       services: t.fleet.services,
       health: false,
       tools: testTools(rec),

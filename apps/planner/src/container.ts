@@ -4,14 +4,17 @@ import {
   openFleetServices,
   openLlmRuntime,
   requireSecrets,
+  cachedDurations,
+  expireApprovals,
+  openBudgetAlerts,
   reconcile,
   workerApp,
   type FleetServices,
   type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
-import { builtinToolCatalog, builtinToolNames } from '@agentry/executor';
-import { keyRefsOf } from '@agentry/llm';
+import { builtinToolCatalog, builtinToolNames, builtinToolProfile } from '@agentry/executor';
+import { keyRefsOf, loadPriceTable } from '@agentry/llm';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
 import type { PlannerConfig } from './config';
@@ -42,7 +45,12 @@ export async function createPlanner(
   const { log, registry, repos } = services;
   try {
     const custom = config.templatesFile ? await loadTemplateFile(config.templatesFile) : [];
-    await requireSecrets(services.secrets, keyRefsOf(config.llm));
+    await requireSecrets(services.secrets, {
+      ...keyRefsOf(config.llm),
+      AGENTRY_BUDGET_WEBHOOK_URL_REF: config.budgetWebhookUrlRef,
+    });
+    // Tenant budget alerts: announced after planning costs, retried on the reconciler's tick.
+    const budgetAlerts = openBudgetAlerts(services);
     const templates = createTemplatePlanner([...custom, ...builtinTemplates]);
     const llm =
       config.llm.providers.length === 0
@@ -60,11 +68,27 @@ export async function createPlanner(
             providers: llm.providers,
             toolCatalog: builtinToolCatalog,
             prices: llm.prices,
+            maxOutputTokens: config.llm.maxOutputTokens,
             deadlineMs: config.llmDeadlineMs,
           },
         }),
       },
       knownTools: builtinToolNames,
+      contextTokens: config.contextTokens,
+      afterSpend: () => budgetAlerts.kick(),
+      review: {
+        tools: builtinToolProfile,
+        durations: cachedDurations(
+          () => repos.steps.durations(new Date(Date.now() - 7 * 86_400_000)),
+          60_000,
+          (e) => log.warn({ err: toError(e) }, 'tool durations unavailable; reviewing without'),
+        ),
+        pricing: {
+          prices: llm?.prices ?? (await loadPriceTable(config.llm.pricesFile)),
+          model: config.llm.providers[0]?.model,
+        },
+        policy: config.approval,
+      },
       ...(llm && { llm }),
     };
     const runtime = createWorkerRuntime({
@@ -91,6 +115,18 @@ export async function createPlanner(
       },
     });
 
+    // Retention: conversations idle longer than configured are deleted (their runs are kept).
+    const purgeConversations = async () => {
+      if (config.conversationRetentionDays === 0) return;
+      const olderThan = new Date(Date.now() - config.conversationRetentionDays * 86_400_000);
+      let purged = 0;
+      for (let batch = 1000; batch === 1000 && purged < 10_000;) {
+        batch = await repos.conversations.purgeExpired({ olderThan, limit: 1000 });
+        purged += batch;
+      }
+      if (purged > 0) log.info({ purged, olderThan }, 'expired conversations deleted');
+    };
+
     let reconcileTimer: NodeJS.Timeout | undefined;
     let reconciling = false;
     const tick = async () => {
@@ -98,6 +134,10 @@ export async function createPlanner(
       reconciling = true;
       try {
         await reconcile(services.engine, { olderThanMs: config.reconcileAfterMs });
+        await expireApprovals(services.engine);
+        await purgeConversations();
+        await budgetAlerts.announce();
+        await budgetAlerts.deliverPending();
       } catch (e) {
         log.warn({ err: toError(e) }, 'reconciler pass failed; will try again');
       } finally {
@@ -127,6 +167,7 @@ export async function createPlanner(
         );
       },
       beforeDrain: () => clearInterval(reconcileTimer),
+      afterDrain: () => budgetAlerts.settled(),
     });
   } catch (e) {
     if (ownsServices) await services.close();

@@ -1,4 +1,14 @@
-import { dispatchSteps, type EngineDeps, type LlmRuntime } from '@agentry/engine';
+import {
+  affordable,
+  budgetExceeded,
+  dispatchSteps,
+  planHash,
+  reviewForRun,
+  type PlanReviewDeps,
+  type EngineDeps,
+  type LlmRuntime,
+} from '@agentry/engine';
+import { callCostCeiling } from '@agentry/llm';
 import type { LlmCallInput } from '@agentry/db';
 import {
   isAppError,
@@ -8,12 +18,17 @@ import {
   type JobPayload,
 } from '@agentry/schema';
 import type { JobContext } from '@agentry/queue';
-import { planHash } from './plan-hash';
+import { conversationContext } from './conversation-context';
 import { planWithChain, type PlannerChainDeps } from './planner-chain';
 
 export interface PlanJobDeps extends EngineDeps {
   chain: PlannerChainDeps;
   knownTools: ReadonlySet<string>;
+  review: PlanReviewDeps;
+  /** Tokens of earlier conversation turns the model is given. @default 2000 */
+  contextTokens?: number;
+  /** Called after planning costs were recorded (tenant budget alerts). Must not throw. */
+  afterSpend?: () => void;
   /** Metrics and per-run logs of model calls; absent without models. */
   llm?: Pick<LlmRuntime, 'observeCall' | 'countHop' | 'logTo'>;
 }
@@ -79,6 +94,9 @@ export async function handlePlanJob(
   // Model calls are paid for whatever happens next: they are stored with the plan, or on their
   // own (best effort) when planning or saving fails, so a re-delivered job's calls add to them.
   const calls: LlmCallInput[] = [];
+  const spent = () => run.spentUsd + calls.reduce((sum, c) => sum + c.costUsd, 0);
+  const { budgetUsd } = run;
+  const models = deps.chain.models;
   const keepingCalls = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -92,9 +110,11 @@ export async function handlePlanJob(
       throw e;
     }
   };
+  const context = await keepingCalls(() => conversationContext(deps, run, intent, log));
   const planned = await keepingCalls(() =>
-    planWithChain(deps.chain, intent, {
+    planWithChain(deps.chain, context.intent, {
       signal: ctx.signal,
+      history: context.history,
       ...(deps.llm ? { observe: deps.llm.logTo(log) } : {}),
       onHop: (hop) => {
         deps.llm?.countHop(hop.planner, hop.outcome, hop.code);
@@ -109,6 +129,25 @@ export async function handlePlanJob(
         deps.llm?.observeCall(call);
         calls.push({ ...call, runId: run.id, purpose: 'plan' });
       },
+      // A run with a budget makes no planning call it cannot afford (priced at its most).
+      ...(budgetUsd !== null &&
+        models && {
+          beforeCall: async (provider, request) => {
+            const needed = callCostCeiling(
+              request,
+              provider.model,
+              models.maxOutputTokens,
+              models.prices,
+            ).costUsd;
+            if (affordable(budgetUsd, spent(), needed)) return;
+            throw budgetExceeded({
+              limitUsd: budgetUsd,
+              spentUsd: spent(),
+              neededUsd: needed,
+              what: `a planning call to ${provider.name}:${provider.model}`,
+            });
+          },
+        }),
     }),
   );
   const validated = await keepingCalls(async () => {
@@ -122,20 +161,30 @@ export async function handlePlanJob(
       throw error;
     }
   });
-  const next = intent.dryRun || planned.needsApproval ? 'awaiting_approval' : 'running';
+  const hash = planHash(validated.plan);
+  const { review, next, approval } = await keepingCalls(() =>
+    reviewForRun(
+      deps.review,
+      { validated, hash, planningCostUsd: calls.reduce((sum, c) => sum + c.costUsd, 0) },
+      { dryRun: intent.dryRun, fallback: planned.needsApproval },
+    ),
+  );
   const saved = await keepingCalls(() =>
     deps.repos.runs.savePlan(
       run.id,
       {
         plan: validated.plan,
         order: validated.order,
-        hash: planHash(validated.plan),
+        hash,
         planning: { hops: planned.hops },
         llmCalls: calls,
+        review,
+        ...(approval && { approval }),
       },
       next,
     ),
   );
+  if (calls.some((c) => c.costUsd > 0)) deps.afterSpend?.();
   await dispatchSteps(deps, run.id, run.correlationId, saved.roots);
   const fields = {
     runId,
@@ -147,7 +196,7 @@ export async function handlePlanJob(
   if (planned.needsApproval)
     log.warn(fields, 'no planner could plan: fallback plan awaits approval');
   else if (next === 'running') log.info(fields, 'run planned and started');
-  else log.info(fields, 'run planned, awaiting approval');
+  else log.info({ ...fields, reasons: approval?.reasons }, 'run planned, awaiting approval');
   return {
     runId,
     outcome: 'planned',

@@ -1,5 +1,4 @@
 export * from './config';
 export * from './container';
 export * from './handle-plan-job';
-export * from './plan-hash';
 export * from './templates';

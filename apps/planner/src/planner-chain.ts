@@ -1,6 +1,8 @@
 import { isProgrammerError } from '@agentry/resilience';
 import {
   structuredPlan,
+  type ChatMessage,
+  type CompletionRequest,
   type GuardedProvider,
   type LlmCall,
   type LlmEventListener,
@@ -22,6 +24,8 @@ export interface ChainModels {
   providers: readonly GuardedProvider[];
   toolCatalog: readonly ToolDescription[];
   prices: PriceTable;
+  /** The providers' answer cap: a budget check prices a call at this many output tokens. */
+  maxOutputTokens: number;
   /**
    * Time all model hops of one plan may take together; each hop gets an equal share of what is
    * left when it starts. Then the chain moves on.
@@ -53,6 +57,13 @@ export interface ChainRequest {
   /** Each hop as it ends, for logs and metrics. */
   onHop?: (hop: PlanningHop) => void;
   onCall?: (call: LlmCall) => void;
+  /** Earlier turns of the intent's conversation, sent to the model before the intent. */
+  history?: readonly ChatMessage[];
+  /**
+   * Before each model call, with the provider and the request (a budget check): a rejection
+   * skips that model (its code recorded on the hop) and the chain moves on.
+   */
+  beforeCall?: (provider: GuardedProvider, request: CompletionRequest) => Promise<void>;
 }
 
 /** `fallback:needs-approval`: who made a plan no planner could. */
@@ -113,6 +124,11 @@ export async function planWithChain(
         prices: models.prices,
       }).plan(intent.text, {
         signal: AbortSignal.any([request.signal, deadline]),
+        ...(request.history ? { history: request.history } : {}),
+        ...(request.beforeCall && {
+          beforeCall: (r: CompletionRequest) =>
+            request.beforeCall?.(provider, r) ?? Promise.resolve(),
+        }),
         onCall: (call) => {
           calls.push(call);
           request.onCall?.(call);

@@ -314,7 +314,12 @@ describe('planner chain on the fleet', () => {
     // Nothing is lost: an operator approves a fallback plan and it runs.
     const first = fallbacks[0];
     if (!first) throw new Error('no fallback run');
-    await approveRun(fleet.services.engine, { runId: first.run.id, actor: 'oncall', reason: 'ok' });
+    await approveRun(fleet.services.engine, {
+      runId: first.run.id,
+      actor: 'oncall',
+      reason: 'ok',
+      planHash: first.plan?.hash ?? '',
+    });
     await settled(first.run.id, ['succeeded']);
     expect(
       await metric('agentry_planner_hops_total', { planner: 'fallback', outcome: 'planned' }),

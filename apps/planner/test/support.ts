@@ -1,7 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinToolNames } from '@agentry/executor';
+import { defaultApprovalPolicy } from '@agentry/engine';
+import { builtinToolNames, builtinToolProfile } from '@agentry/executor';
 import type { TestFleet } from '@agentry/engine/testing';
 import type { StepInput } from '@agentry/schema';
 import type { PlanJobDeps } from '../src';
@@ -9,12 +10,25 @@ import { builtinTemplates, createTemplatePlanner, type Template } from '../src/t
 
 export { openTestFleet, waitFor, type TestFleet } from '@agentry/engine/testing';
 
-/** The planner's job dependencies over a test fleet, with extra templates tried first. */
-export function planJobDeps(fleet: TestFleet, templates: readonly Template[] = []): PlanJobDeps {
+/**
+ * The planner's job dependencies over a test fleet, with extra templates tried first, the
+ * built-in tools' profiles, no history and the default approval policy (unless `policy` says).
+ */
+export function planJobDeps(
+  fleet: TestFleet,
+  templates: readonly Template[] = [],
+  policy: Partial<PlanJobDeps['review']['policy']> = {},
+): PlanJobDeps {
   return {
     ...fleet.services.engine,
     chain: { templates: createTemplatePlanner([...templates, ...builtinTemplates]) },
     knownTools: builtinToolNames,
+    review: {
+      tools: builtinToolProfile,
+      durations: () => fleet.services.repos.steps.durations(new Date(0)),
+      pricing: { prices: { models: {} }, model: undefined },
+      policy: { ...defaultApprovalPolicy, ...policy },
+    },
   };
 }
 

@@ -67,4 +67,3 @@ export function createCostRepository(db: Kysely<DB>, clock: () => Date): CostRep
     },
   };
 }
-

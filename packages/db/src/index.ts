@@ -1,3 +1,5 @@
+export type { AmendPlanInput, AmendPlanResult } from './amend-plan';
+export type { ApproveInput, ApproveResult } from './approvals';
 export * from './audit-repository';
 export * from './budget-repository';
 export * from './conversation-repository';
@@ -26,3 +28,4 @@ export type {
 } from './rows';
 export * from './run-repository';
 export * from './step-repository';
+export type { ToolDuration } from './tool-durations';

@@ -2,16 +2,25 @@ import type { Kysely } from 'kysely';
 import {
   AppError,
   terminalRunStates,
+  type ApprovalRecord,
+  type PlanReview,
   type Intent,
   type Plan,
   type PlanningRecord,
   type RunState,
   type SerializedError,
 } from '@agentry/schema';
+import { amendPlan, type AmendPlanInput, type AmendPlanResult } from './amend-plan';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
 import type { LlmCallInput } from './llm-call-repository';
-import { lockRun } from './lock-run';
+import {
+  approveRun,
+  expireApprovals,
+  rejectRun,
+  type ApproveInput,
+  type ApproveResult,
+} from './approvals';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
 import {
@@ -51,6 +60,10 @@ export interface SavePlanInput {
   planning?: PlanningRecord;
   /** The model calls planning made; recorded even when the plan is not saved. */
   llmCalls?: readonly LlmCallInput[];
+  /** Estimates, risk and approval policy of the plan. */
+  review?: PlanReview;
+  /** Why the run waits for approval (with `next: 'awaiting_approval'`). */
+  approval?: ApprovalRecord;
 }
 
 /** Filters of {@link RunRepository.list}. */
@@ -115,16 +128,21 @@ export interface RunRepository {
     next: 'running' | 'awaiting_approval',
   ): Promise<{ rootStepIds: string[]; roots: ReadyStep[]; saved: boolean }>;
   /**
-   * `awaiting_approval` → `running`, queueing the ready steps (`roots`, by position, with
-   * their `maxAttempts`); undefined if not awaiting approval.
+   * `awaiting_approval` → `running` when `planHash` names the current plan, the request has not
+   * expired (an expired one is rejected now) and, after a budget stop, `budgetUsd` covers it
+   * (see `approveRun` in approvals.ts). The decision is recorded on the run.
    */
-  approve(runId: string): Promise<{ rootStepIds: string[]; roots: ReadyStep[] } | undefined>;
+  approve(runId: string, input: ApproveInput): Promise<ApproveResult>;
   /**
-   * `awaiting_approval` → `rejected` (error code `POLICY_DENIED`), its steps `cancelled`.
-   * Undefined when the run is unknown or not awaiting approval (conditional in the database, so
-   * an approval that lands first wins and the rejection is refused).
+   * `awaiting_approval` → `rejected` (error code `POLICY_DENIED`), its steps `cancelled`, the
+   * decision recorded on the run. Undefined when the run is unknown or not awaiting approval
+   * (conditional under the run's lock, so an approval that lands first wins).
    */
-  reject(runId: string, reason: string): Promise<RunRow | undefined>;
+  reject(runId: string, reason: string, actor?: string): Promise<RunRow | undefined>;
+  /** Reject runs whose approval request has expired (at most `limit`); answers them. */
+  expireApprovals(limit: number): Promise<RunRow[]>;
+  /** Replace the plan of a run waiting for approval (see `amendPlan` in amend-plan.ts). */
+  amendPlan(runId: string, input: AmendPlanInput): Promise<AmendPlanResult>;
   /**
    * Any non-terminal state → `cancelled` (error code `CANCELLED`); steps not started are
    * `cancelled`. A step in flight is left `running` for its worker to settle: its result is
@@ -175,7 +193,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
   const stop = (
     runId: string,
     from: readonly RunState[],
-    to: 'rejected' | 'cancelled',
+    to: 'cancelled',
     error: SerializedError,
   ) => {
     if (!isUuid(runId)) return Promise.resolve(undefined);
@@ -305,7 +323,8 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       return row && toRunRow(row);
     },
 
-    async savePlan(runId, { plan, order, hash, planning, llmCalls = [] }, next) {
+    async savePlan(runId, input, next) {
+      const { plan, order } = input;
       const ids = new Set(plan.steps.map((s) => s.id));
       if (order.length !== ids.size || !order.every((id) => ids.has(id))) {
         throw new AppError(
@@ -317,46 +336,23 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         );
       }
       if (!isUuid(runId)) throw new AppError('NOT_FOUND', `no run ${runId}`);
-      return savePlan(db, clock(), runId, { plan, order, hash, planning, llmCalls }, next);
+      return savePlan(db, clock(), runId, input, next);
     },
 
-    async approve(runId) {
-      if (!isUuid(runId)) return undefined;
-      return db.transaction().execute(async (trx) => {
-        const run = await lockRun(trx, runId);
-        if (run?.state !== 'awaiting_approval') return undefined;
-        const now = clock();
-        await trx
-          .updateTable('runs')
-          .set((eb) => ({
-            state: 'running',
-            updatedAt: now,
-            startedAt: eb.fn.coalesce('startedAt', eb.val(now)),
-          }))
-          .where('id', '=', runId)
-          .execute();
-        const queued = await trx
-          .updateTable('steps')
-          .set({ state: 'queued', queuedAt: now })
-          .where('runId', '=', runId)
-          .where('state', '=', 'pending')
-          .where('pendingDeps', '=', 0)
-          .returning(['stepId', 'maxAttempts', 'position'])
-          .execute();
-        return withIds(
-          queued
-            .sort((a, b) => a.position - b.position)
-            .map(({ stepId, maxAttempts }) => ({ stepId, maxAttempts })),
-        );
-      });
-    },
+    approve: (runId, input) => approveRun(db, clock(), runId, input),
 
-    reject: (runId, reason) =>
-      stop(runId, ['awaiting_approval'], 'rejected', {
-        code: 'POLICY_DENIED',
-        message: reason,
-        retryable: false,
-      }),
+    reject: (runId, reason, actor = 'api') =>
+      rejectRun(
+        db,
+        clock(),
+        runId,
+        { verdict: 'rejected', actor, reason },
+        { code: 'POLICY_DENIED', message: reason, retryable: false },
+      ),
+
+    expireApprovals: (limit) => expireApprovals(db, clock(), clampLimit(limit)),
+
+    amendPlan: (runId, input) => amendPlan(db, clock(), runId, input),
 
     cancel: (runId, reason) =>
       stop(runId, nonTerminal, 'cancelled', {
@@ -400,5 +396,3 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
     },
   };
 }
-
-const withIds = (roots: ReadyStep[]) => ({ rootStepIds: roots.map((r) => r.stepId), roots });

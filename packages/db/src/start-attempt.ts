@@ -11,7 +11,13 @@ export type SkipReason =
 
 /** The answer of `StepRepository.startAttempt`. */
 export type StartAttemptResult =
-  | { kind: 'run'; step: StepRow; attemptId: string }
+  | {
+      kind: 'run';
+      step: StepRow;
+      attemptId: string;
+      /** The run's budget and its spend at the claim; absent when the run has no budget. */
+      budget?: { limitUsd: number; spentUsd: number };
+    }
   | { kind: 'skip'; reason: SkipReason; step?: StepRow };
 
 const abandoned: SerializedError = {
@@ -20,13 +26,19 @@ const abandoned: SerializedError = {
   retryable: true,
 };
 
-type Row = { result: 'run' | SkipReason; attemptId: string | number | null } & {
+type Row = {
+  result: 'run' | SkipReason;
+  attemptId: string | number | null;
+  budgetUsd: string | null;
+  spentUsd: string | null;
+} & {
   [K in keyof Selectable<StepsTable>]: Selectable<StepsTable>[K] | null;
 };
 
 /**
- * `StepRepository.startAttempt` in one round trip: the `agentry_start_attempt` function
- * (migration 0002) locks the run, then the step, and claims it in the same call.
+ * `StepRepository.startAttempt` in one round trip: the `agentry_claim_step` function (migration
+ * 0004, over 0002's `agentry_start_attempt`) locks the run, then the step, claims it and reads the
+ * run's budget and spend in the same call.
  */
 export async function startAttempt(
   db: Kysely<DB>,
@@ -37,14 +49,21 @@ export async function startAttempt(
 ): Promise<StartAttemptResult> {
   if (!isUuid(runId)) return { kind: 'skip', reason: 'not-found' };
   const { rows } = await sql<Row>`
-    select r.result, r.attempt_id, (r.step).*
-    from agentry_start_attempt(${runId}::uuid, ${stepId}::text, ${attempt.attempt}::int,
+    select r.result, r.attempt_id, r.budget_usd, r.spent_usd, (r.step).*
+    from agentry_claim_step(${runId}::uuid, ${stepId}::text, ${attempt.attempt}::int,
       ${attempt.jobId}::text, ${attempt.worker}::text, ${now}::timestamptz,
       ${toJson(abandoned)}::jsonb) r`.execute(db);
   const found = rows[0];
   if (!found || found.result === 'not-found') return { kind: 'skip', reason: 'not-found' };
-  const { result, attemptId, ...step } = found;
+  const { result, attemptId, budgetUsd, spentUsd, ...step } = found;
   const row = toStepRow(step as Selectable<StepsTable>);
   if (result !== 'run') return { kind: 'skip', reason: result, step: row };
-  return { kind: 'run', step: row, attemptId: String(attemptId) };
+  return {
+    kind: 'run',
+    step: row,
+    attemptId: String(attemptId),
+    ...(budgetUsd === null
+      ? {}
+      : { budget: { limitUsd: Number(budgetUsd), spentUsd: Number(spentUsd ?? 0) } }),
+  };
 }

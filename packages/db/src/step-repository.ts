@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { SerializedError } from '@agentry/schema';
+import type { ApprovalRecord, SerializedError } from '@agentry/schema';
 import type { AttemptOutcome, DB } from './db';
 import { isUuid } from './is-uuid';
 import { toJson } from './json';
@@ -7,6 +7,7 @@ import { lockRun } from './lock-run';
 import { completeStep, type CompleteResult } from './complete-step';
 import { toStepRow, type StepRow } from './rows';
 import { startAttempt, type StartAttemptResult } from './start-attempt';
+import { toolDurations, type ToolDuration } from './tool-durations';
 
 export type { CompleteResult } from './complete-step';
 export type { SkipReason, StartAttemptResult } from './start-attempt';
@@ -87,6 +88,21 @@ export interface StepRepository {
   ): Promise<StepRow | undefined>;
   /** Steps in `queued`, by position: what to (re-)enqueue after approval or a crash. */
   queued(runId: string): Promise<StepRow[]>;
+  /** Per tool, the median duration of recent successful attempts (see `toolDurations`). */
+  durations(since: Date): Promise<Map<string, ToolDuration>>;
+  /**
+   * A budget stop that asks for approval: the attempt is `cancelled` with `error`, the step back
+   * in `queued` (it runs once approved), and the run `running` → `awaiting_approval` with an
+   * approval request of kind `budget` bound to its plan. Steps in flight finish; what becomes
+   * ready meanwhile waits for the approval. `parked` is false (nothing changed but the attempt)
+   * when the run was no longer running.
+   */
+  parkForBudget(
+    runId: string,
+    stepId: string,
+    attemptId: string,
+    park: { error: SerializedError; approval: Omit<ApprovalRecord, 'planHash'> },
+  ): Promise<{ parked: boolean }>;
 }
 
 /** Build the {@link StepRepository}. */
@@ -269,6 +285,41 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
         .executeTakeFirst();
       return row && toStepRow(row);
     },
+
+    async parkForBudget(runId, stepId, attemptId, { error, approval }) {
+      if (!isUuid(runId)) return { parked: false };
+      return db.transaction().execute(async (trx) => {
+        const run = await lockRun(trx, runId);
+        const step = run && (await lockStep(trx, runId, stepId));
+        const now = clock();
+        await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', error, now);
+        if (run?.state !== 'running' || step?.state !== 'running') return { parked: false };
+        const plan = await trx
+          .selectFrom('plans')
+          .select('hash')
+          .where('runId', '=', runId)
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('steps')
+          .set({ state: 'queued', queuedAt: now, error: toJson(error) })
+          .where('runId', '=', runId)
+          .where('stepId', '=', stepId)
+          .execute();
+        await trx
+          .updateTable('runs')
+          .set({
+            state: 'awaiting_approval',
+            updatedAt: now,
+            approval: toJson({ ...approval, planHash: plan.hash }),
+            approvalExpiresAt: approval.expiresAt === null ? null : new Date(approval.expiresAt),
+          })
+          .where('id', '=', runId)
+          .execute();
+        return { parked: true };
+      });
+    },
+
+    durations: (since) => toolDurations(db, since),
 
     async queued(runId) {
       if (!isUuid(runId)) return [];

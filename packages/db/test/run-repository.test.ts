@@ -228,8 +228,12 @@ describe('runs repository (Postgres)', () => {
       startedAt: null,
     });
     expect(await repos.steps.queued(run.id)).toEqual([]);
-    expect(await repos.runs.approve(run.id)).toEqual({
-      rootStepIds: ['a', 'b'],
+    const approval = { planHash: 'hash-abc', actor: 'alice' };
+    expect(await repos.runs.approve(run.id, { ...approval, planHash: 'hash-other' })).toMatchObject(
+      { outcome: 'plan-changed', currentHash: 'hash-abc' },
+    );
+    expect(await repos.runs.approve(run.id, approval)).toMatchObject({
+      outcome: 'approved',
       roots: [
         { stepId: 'a', maxAttempts: 3 },
         { stepId: 'b', maxAttempts: 7 },
@@ -237,7 +241,7 @@ describe('runs repository (Postgres)', () => {
     });
     expect((await repos.runs.get(run.id))?.state).toBe('running');
     expect((await repos.steps.queued(run.id)).map((s) => s.stepId)).toEqual(['a', 'b']);
-    expect(await repos.runs.approve(run.id)).toBeUndefined();
+    expect(await repos.runs.approve(run.id, approval)).toMatchObject({ outcome: 'not-awaiting' });
   });
 
   it('rejects only a run awaiting approval; cancels any unfinished run and leaves a step in flight to finish', async () => {

@@ -1,4 +1,4 @@
-import { AppError, jobIds } from '@agentry/schema';
+import { AppError, jobIds, toAppError } from '@agentry/schema';
 import { dispatchSteps } from './dispatch-steps';
 import type { EngineDeps } from './engine-deps';
 
@@ -14,13 +14,14 @@ async function recordDecision(
   run: { id: string; correlationId: string },
   decision: Decision,
   verb: 'approve' | 'reject' | 'cancel',
+  details: Record<string, unknown> = {},
 ) {
   await deps.repos.audit.record({
     actor: decision.actor,
     action: `run.${verb}`,
     targetType: 'run',
     targetId: run.id,
-    details: { reason: decision.reason ?? null },
+    details: { reason: decision.reason ?? null, ...details },
   });
   deps.log.info(
     {
@@ -39,19 +40,70 @@ async function requireRun(deps: EngineDeps, runId: string) {
   return run;
 }
 
-/** Release a run waiting in `awaiting_approval`: its root steps are enqueued. */
-export async function approveRun(deps: EngineDeps, decision: Decision) {
-  const run = await requireRun(deps, decision.runId);
-  const approved = await deps.repos.runs.approve(run.id);
-  if (!approved) {
-    throw new AppError('CONFLICT', `run ${run.id} is ${run.state}, not awaiting approval`, {
-      details: { state: run.state },
-    });
-  }
-  await recordDecision(deps, run, decision, 'approve');
-  await dispatchSteps(deps, run.id, run.correlationId, approved.roots);
-  return { runId: run.id, state: 'running' as const };
+/** An approval: the decision, the plan it is about, and a new budget after a budget stop. */
+export interface Approval extends Decision {
+  /** The hash of the plan the approver reviewed (`plan.hash` of the run). */
+  planHash: string;
+  budgetUsd?: number;
 }
+
+/**
+ * Release a run waiting in `awaiting_approval`: its ready steps are enqueued. Refused with
+ * `CONFLICT` when the run is not waiting, when the plan changed since the approver reviewed it
+ * (another hash), when the request expired (the run is then rejected), or when a budget stop is
+ * approved without a budget that covers it.
+ */
+export async function approveRun(deps: EngineDeps, approval: Approval) {
+  const run = await requireRun(deps, approval.runId);
+  const result = await deps.repos.runs.approve(run.id, {
+    planHash: approval.planHash,
+    actor: approval.actor,
+    ...(approval.reason === undefined ? {} : { reason: approval.reason }),
+    ...(approval.budgetUsd === undefined ? {} : { budgetUsd: approval.budgetUsd }),
+  });
+  switch (result.outcome) {
+    case 'unknown':
+      throw new AppError('NOT_FOUND', `run ${run.id} does not exist`);
+    case 'not-awaiting':
+      throw new AppError(
+        'CONFLICT',
+        `run ${run.id} is ${result.run.state}, not awaiting approval`,
+        { details: { state: result.run.state } },
+      );
+    case 'plan-changed':
+      throw new AppError(
+        'CONFLICT',
+        `run ${run.id}: the plan changed since it was reviewed (approved ${short(approval.planHash)}, current ${short(result.currentHash)}); review it again`,
+        { details: { approvedHash: approval.planHash, currentHash: result.currentHash } },
+      );
+    case 'expired':
+      await recordDecision(
+        deps,
+        run,
+        { ...approval, actor: 'agentry', reason: 'expired' },
+        'reject',
+      );
+      throw new AppError('CONFLICT', `run ${run.id}: ${result.run.error?.message ?? 'expired'}`, {
+        details: { state: 'rejected', expired: true },
+      });
+    case 'needs-budget':
+      throw new AppError(
+        'CONFLICT',
+        `run ${run.id} stopped at its budget: approve it with a budget of at least $${result.neededUsd.toFixed(4)}`,
+        { details: { neededUsd: result.neededUsd, budgetUsd: result.run.budgetUsd } },
+      );
+    case 'approved':
+      break;
+  }
+  await recordDecision(deps, run, approval, 'approve', {
+    planHash: approval.planHash,
+    ...(approval.budgetUsd === undefined ? {} : { budgetUsd: approval.budgetUsd }),
+  });
+  await dispatchSteps(deps, run.id, run.correlationId, result.roots);
+  return { runId: run.id, state: 'running' as const, planHash: approval.planHash };
+}
+
+const short = (hash: string | null) => (hash === null ? 'none' : hash.slice(0, 12));
 
 /** Refuse a run waiting for approval. */
 export async function rejectRun(deps: EngineDeps, decision: Decision) {
@@ -61,15 +113,21 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
       details: { state: run.state },
     });
   }
-  const rejected = await deps.repos.runs.reject(run.id, decision.reason ?? 'rejected');
+  const rejected = await deps.repos.runs.reject(
+    run.id,
+    decision.reason ?? 'rejected',
+    decision.actor,
+  );
   if (!rejected) throw new AppError('CONFLICT', `run ${run.id} changed state meanwhile`);
   await recordDecision(deps, run, decision, 'reject');
   return { runId: run.id, state: 'rejected' as const };
 }
 
 /**
- * Cancel a run that has not finished. Steps not yet started are cancelled; a step in flight
- * finishes but nothing after it starts; completed steps are compensated in reverse order.
+ * Cancel a run that has not finished. Steps not yet started are cancelled and their queued jobs
+ * taken back; running steps are told through their AbortSignal (a step whose tool ignores it
+ * finishes and is then compensated); completed steps are compensated in reverse order. Answers
+ * what the run spent (settled: every call made is recorded).
  */
 export async function cancelRun(deps: EngineDeps, decision: Decision) {
   const run = await requireRun(deps, decision.runId);
@@ -80,6 +138,21 @@ export async function cancelRun(deps: EngineDeps, decision: Decision) {
     });
   }
   await recordDecision(deps, run, decision, 'cancel');
+  const steps = (await deps.repos.runs.detail(run.id))?.steps ?? [];
+  const withdrawn = await withdrawJobs(
+    deps,
+    run,
+    steps.filter((s) => s.state === 'cancelled').map((s) => s.stepId),
+  );
+  const running = steps.filter((s) => s.state === 'running').length;
+  if (running > 0) {
+    await deps.announceCancel?.(run.id).catch((e: unknown) => {
+      deps.log.warn(
+        { runId: run.id, correlationId: run.correlationId, err: toAppError(e) },
+        'cancel not announced to executors: running steps end at their timeout',
+      );
+    });
+  }
   // Decide on what the cancel actually left behind, not on the state read before it: a run read
   // as `awaiting_approval` may have been approved (and a step completed) meanwhile, and a running
   // run whose steps had not completed has nothing to undo (no empty compensate job).
@@ -95,5 +168,62 @@ export async function cancelRun(deps: EngineDeps, decision: Decision) {
       { jobId: jobIds.compensate(run.id) },
     );
   }
-  return { runId: run.id, state: 'cancelled' as const };
+  const spentUsd = (await deps.repos.costs.runSpend(run.id))?.spentUsd ?? 0;
+  return {
+    runId: run.id,
+    state: 'cancelled' as const,
+    withdrawnJobs: withdrawn,
+    runningSteps: running,
+    compensating: toUndo.length,
+    spentUsd,
+  };
+}
+
+const notStarted = ['waiting', 'delayed', 'prioritized', 'paused'] as const;
+
+/** Take back the queued jobs of cancelled steps (best effort: one that starts anyway skips). */
+async function withdrawJobs(
+  deps: EngineDeps,
+  run: { id: string; correlationId: string },
+  stepIds: readonly string[],
+): Promise<number> {
+  let withdrawn = 0;
+  for (const stepId of stepIds) {
+    try {
+      const { removed } = await deps.producer.remove(
+        'step',
+        jobIds.step(run.id, stepId),
+        notStarted,
+      );
+      if (removed) withdrawn += 1;
+    } catch (e) {
+      deps.log.warn(
+        { runId: run.id, correlationId: run.correlationId, stepId, err: toAppError(e) },
+        'queued step job not withdrawn; it will skip when it runs',
+      );
+    }
+  }
+  return withdrawn;
+}
+
+/**
+ * Reject the runs whose approval request expired (a batch of at most 100 per call): each is an
+ * audit event (`run.expire`, by `agentry`) and a log line. Answers how many expired.
+ */
+export async function expireApprovals(deps: EngineDeps): Promise<number> {
+  const expired = await deps.repos.runs.expireApprovals(100);
+  for (const run of expired) {
+    await deps.repos.audit.record({
+      actor: 'agentry',
+      action: 'run.expire',
+      targetType: 'run',
+      targetId: run.id,
+      details: { reason: run.error?.message ?? null },
+    });
+    deps.log.warn(
+      { runId: run.id, correlationId: run.correlationId, reason: run.error?.message },
+      'approval request expired: run rejected',
+    );
+  }
+  return expired.length;
 }

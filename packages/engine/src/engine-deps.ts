@@ -8,6 +8,11 @@ export interface EngineProducer {
     payload: JobPayloadInput<K>,
     options: { jobId: string; attempts?: number },
   ): Promise<{ jobId: string; created: boolean }>;
+  remove(
+    kind: JobKind,
+    jobId: string,
+    states: readonly string[],
+  ): Promise<{ state: string; removed: boolean }>;
 }
 
 export interface EngineLogger {
@@ -20,5 +25,7 @@ export interface EngineDeps {
   repos: Repositories;
   producer: EngineProducer;
   log: EngineLogger;
+  /** Tell the executors a run was cancelled, so its running steps are aborted. */
+  announceCancel?: (runId: string) => Promise<unknown>;
   clock?: () => Date;
 }

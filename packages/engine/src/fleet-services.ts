@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { createRepositories, type Database, type Repositories } from '@agentry/db';
 import { createLogger, createRegistry, redactUrl, type Logger } from '@agentry/observability';
 import {
+  announceCancel,
   createProducer,
   createRedisConnection,
   redisKeyPrefix,
@@ -138,7 +139,12 @@ export async function openFleetServices(
       producerConnection,
       redis,
       producer,
-      engine: { repos, producer, log },
+      engine: {
+        repos,
+        producer,
+        log,
+        announceCancel: (runId) => announceCancel(producerConnection, prefix, runId),
+      },
       readiness,
       secrets,
       close: (o) => stack.close(o),

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Repositories } from '@agentry/db';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
 import { createLogger, createRegistry } from '@agentry/observability';
@@ -109,8 +109,8 @@ export { deleteKeys, waitFor };
 export async function seedPlannedRun(
   repos: Repositories,
   steps: StepInput[],
-  options: { dryRun?: boolean; tenantId?: string } = {},
-): Promise<{ runId: string; correlationId: string; rootStepIds: string[] }> {
+  options: { dryRun?: boolean; tenantId?: string; budgetUsd?: number } = {},
+): Promise<{ runId: string; correlationId: string; rootStepIds: string[]; planHash: string }> {
   const runId = randomUUID();
   const correlationId = `corr-${runId.slice(0, 8)}`;
   const intent = Intent.parse({
@@ -124,15 +124,17 @@ export async function seedPlannedRun(
     correlationId,
     dryRun: intent.dryRun,
     intent,
+    ...(options.budgetUsd === undefined ? {} : { budgetUsd: options.budgetUsd }),
   });
   const { plan, order } = validatePlan(
     { source: 'template', producedBy: 'test', summary: 'seeded', steps },
     new Set(steps.map((s) => s.tool)),
   );
+  const planHash = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
   const { rootStepIds } = await repos.runs.savePlan(
     runId,
-    { plan, order, hash: 'seeded' },
+    { plan, order, hash: planHash },
     options.dryRun ? 'awaiting_approval' : 'running',
   );
-  return { runId, correlationId, rootStepIds };
+  return { runId, correlationId, rootStepIds, planHash };
 }

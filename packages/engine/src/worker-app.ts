@@ -32,6 +32,8 @@ export function workerApp(options: {
   afterStart?: () => void;
   /** First thing on close, before the drain (stop timers). */
   beforeDrain?: () => void;
+  /** After the drain, before the services close (what the app opened besides its worker). */
+  afterDrain?: () => Promise<void>;
 }): WorkerApp {
   const { services, worker } = options;
   const health = options.health
@@ -48,6 +50,7 @@ export function workerApp(options: {
       health?.setDraining();
       options.beforeDrain?.();
       await worker.close({ deadlineMs: o.deadlineMs ?? options.shutdownDeadlineMs });
+      await options.afterDrain?.();
       await health?.close();
       if (options.ownsServices) await services.close();
     })());

@@ -11,6 +11,11 @@ export interface FailoverOptions {
   observe?: LlmEventListener;
   /** Each call as it ends, failed ones included. */
   onCall?: (call: LlmCall) => void;
+  /**
+   * Called before each provider is asked (a budget check): a rejection ends the failover at once
+   * with that error, and no call is made.
+   */
+  beforeCall?: (provider: GuardedProvider) => Promise<void>;
   /** @default performance.now */
   monotonic?: () => number;
 }
@@ -45,6 +50,7 @@ export async function completeWithFailover(
   const skipped: Array<{ provider: string; code: string }> = [];
   let last: AppError | undefined;
   for (const provider of providers) {
+    await options.beforeCall?.(provider);
     const started = monotonic();
     try {
       const completion = await provider.complete(request, signal, observe);

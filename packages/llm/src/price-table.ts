@@ -9,9 +9,17 @@ export const ModelPrice = z.strictObject({
 });
 export type ModelPrice = z.infer<typeof ModelPrice>;
 
-/** A price table as configured (JSON): `{ models: { [model]: { inputPerMTok, outputPerMTok } } }`. */
+/** Price of one call of a tool (a paid API behind it, compute it bills), USD. */
+export const ToolPrice = z.strictObject({ perCallUsd: z.number().nonnegative() });
+export type ToolPrice = z.infer<typeof ToolPrice>;
+
+/**
+ * A price table as configured (JSON): `{ models: { [model]: { inputPerMTok, outputPerMTok } },
+ * tools?: { [tool]: { perCallUsd } } }`. A tool not listed costs nothing.
+ */
 export const PriceTable = z.strictObject({
   models: z.record(z.string().min(1), ModelPrice),
+  tools: z.record(z.string().min(1), ToolPrice).optional(),
 });
 export type PriceTable = z.infer<typeof PriceTable>;
 
@@ -39,4 +47,37 @@ export function costOf(model: string, usage: TokenUsage, table: PriceTable): Cos
   const costUsd =
     (usage.inputTokens * price.inputPerMTok + usage.outputTokens * price.outputPerMTok) / 1_000_000;
   return { costUsd, priced: true };
+}
+
+/** What one call of `tool` costs; 0 for a tool the table does not list. */
+export function toolCallCost(tool: string, table: PriceTable): number {
+  const tools = table.tools ?? {};
+  return Object.hasOwn(tools, tool) ? (tools[tool]?.perCallUsd ?? 0) : 0;
+}
+
+/** Tokens of a text, estimated at about 4 characters a token (never 0). */
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/**
+ * The most a model call can cost: its request's tokens (estimated from its characters) plus
+ * `maxOutputTokens` of answer, priced as `model`. What a budget is checked against before the
+ * call is made. `priced: false` (cost 0) for a model the table does not know.
+ */
+export function callCostCeiling(
+  request: { system: string; messages: ReadonlyArray<{ content: string }>; jsonSchema?: unknown },
+  model: string,
+  maxOutputTokens: number,
+  table: PriceTable,
+): Cost {
+  const chars =
+    request.system.length +
+    request.messages.reduce((n, m) => n + m.content.length, 0) +
+    (request.jsonSchema === undefined ? 0 : JSON.stringify(request.jsonSchema).length);
+  return costOf(
+    model,
+    { inputTokens: Math.max(1, Math.ceil(chars / 4)), outputTokens: maxOutputTokens },
+    table,
+  );
 }

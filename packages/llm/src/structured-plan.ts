@@ -9,7 +9,7 @@ import {
 import { z } from 'zod';
 import { answeredCall, failedCall, type LlmCall } from './llm-call';
 import type { PriceTable } from './price-table';
-import type { ChatMessage, Completion, LlmProvider } from './provider';
+import type { ChatMessage, Completion, CompletionRequest, LlmProvider } from './provider';
 
 /** A tool the model may use in a plan. */
 export interface ToolDescription {
@@ -37,6 +37,11 @@ export interface PlanRequestOptions {
   history?: readonly ChatMessage[];
   /** Called as each call ends, also when `plan` then rejects (so no call goes unrecorded). */
   onCall?: (call: LlmCall) => void;
+  /**
+   * Called before each call with its request (a budget check): a rejection ends planning with
+   * that error and the call is not made.
+   */
+  beforeCall?: (request: CompletionRequest) => Promise<void>;
 }
 
 export interface StructuredPlanResult {
@@ -86,18 +91,21 @@ export function structuredPlan(options: StructuredPlanOptions): StructuredPlanne
   }
 
   return {
-    async plan(intentText, { signal, history = [], onCall } = {}) {
+    async plan(intentText, { signal, history = [], onCall, beforeCall } = {}) {
       const calls: LlmCall[] = [];
       const messages: ChatMessage[] = [...history, { role: 'user', content: intentText }];
       let issues: unknown[] = [];
       for (let round = 0; round <= maxRepairs; round += 1) {
+        const request: CompletionRequest = {
+          system,
+          messages,
+          jsonSchema: { name: schemaName, schema: jsonSchema },
+        };
+        await beforeCall?.(request);
         const started = monotonic();
         let answer: Completion;
         try {
-          answer = await provider.complete(
-            { system, messages, jsonSchema: { name: schemaName, schema: jsonSchema } },
-            signal,
-          );
+          answer = await provider.complete(request, signal);
         } catch (caught) {
           const error = toAppError(caught, 'TRANSIENT');
           record(calls, failedCall(provider, error, monotonic() - started), onCall);

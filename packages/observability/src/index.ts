@@ -1,3 +1,4 @@
+export * from './budget-metrics';
 export * from './create-health-server';
 export * from './create-logger';
 export * from './create-registry';

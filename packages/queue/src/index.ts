@@ -16,3 +16,4 @@ export * from './retry-backoff';
 export * from './to-queue-error';
 export * from './worker-runtime';
 export * from './queue-cache';
+export * from './run-cancellation';

@@ -51,6 +51,18 @@ export interface Producer {
     payload: JobPayloadInput<K>,
     options: EnqueueOptions,
   ): Promise<EnqueueResult>;
+  /**
+   * Remove the job with this id when it is in one of `states` (e.g. `['completed', 'failed']`
+   * for a finished job whose id must be used again, or `['waiting', 'delayed', 'prioritized']`
+   * to take back work not started). Answers the state it found (`absent` when there is no such
+   * job) and whether it removed it; an active (locked) job is never removed.
+   * @throws AppError `UNAVAILABLE` when Redis does not answer within `timeoutMs`.
+   */
+  remove(
+    kind: JobKind,
+    jobId: string,
+    states: readonly string[],
+  ): Promise<{ state: string; removed: boolean }>;
   /** The BullMQ `Queue` for a name (one per name, created on first use, closed by `close`). */
   queue(name: QueueName): Queue;
   /** Close the queues. Safe to call twice. Does not close `connection` (the caller owns it). */
@@ -175,7 +187,26 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   };
 
+  const remove: Producer['remove'] = async (kind, jobId, states) => {
+    const q = queue(jobCatalog[kind].queue);
+    try {
+      return await withDeadline(timeoutMs, `remove ${kind}`, async () => {
+        await connected(connection);
+        const job = await q.getJob(jobId);
+        if (!job) return { state: 'absent', removed: false };
+        const state = await job.getState();
+        if (!states.includes(state)) return { state, removed: false };
+        // Refused (false) when a worker took it meanwhile: it is then active, not removable.
+        const removed = (await q.remove(jobId)) === 1;
+        log.debug({ kind, jobId, state, removed }, 'job removed');
+        return { state, removed };
+      });
+    } catch (err) {
+      throw toQueueError(err, `remove ${kind}`);
+    }
+  };
+
   const close = (): Promise<void> => (closing ??= queues.closeAll());
 
-  return { enqueue, queue, close };
+  return { enqueue, remove, queue, close };
 }

@@ -53,7 +53,7 @@ export const PlanReview = z.object({
 export type PlanReview = z.infer<typeof PlanReview>;
 
 /** Why a run waits for a person. */
-export const ApprovalKind = z.enum(['dry-run', 'policy', 'fallback', 'budget']);
+export const ApprovalKind = z.enum(['dry-run', 'policy', 'fallback', 'budget', 'amended']);
 export type ApprovalKind = z.infer<typeof ApprovalKind>;
 
 /** A decision on an approval request, as recorded on the run (and in the audit log). */

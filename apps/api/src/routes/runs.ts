@@ -10,6 +10,12 @@ const Decision = z.strictObject({
   actor: z.string().min(1).max(128).optional(),
   reason: z.string().max(2_000).optional(),
 });
+const Approval = Decision.extend({
+  planHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'planHash: the 64 hex characters of the reviewed plan (plan.hash)'),
+  budgetUsd: z.number().positive().max(1_000_000).optional(),
+});
 const ListQuery = z.object({
   tenantId: TenantId.optional(),
   state: RunState.optional(),
@@ -52,7 +58,19 @@ export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
     return detail;
   });
 
-  const decisions = { approve: approveRun, reject: rejectRun, cancel: cancelRun } as const;
+  app.post('/v1/runs/:id/approve', async (request) => {
+    const { id } = parseInput(RunParams, request.params, 'run id');
+    const a = parseInput(Approval, request.body, 'approval');
+    return approveRun(engine, {
+      runId: id,
+      actor: a.actor ?? 'api',
+      reason: a.reason,
+      planHash: a.planHash,
+      ...(a.budgetUsd === undefined ? {} : { budgetUsd: a.budgetUsd }),
+    });
+  });
+
+  const decisions = { reject: rejectRun, cancel: cancelRun } as const;
   for (const [verb, decide] of Object.entries(decisions)) {
     app.post(`/v1/runs/:id/${verb}`, async (request) => {
       const { id } = parseInput(RunParams, request.params, 'run id');

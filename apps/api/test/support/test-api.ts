@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
@@ -127,6 +127,10 @@ export class TestApi {
  * repository): the way these tests get a run into `running` or `awaiting_approval` without a
  * planner. Returns the root steps the planner would now enqueue.
  */
+/** The hash `storePlan` stores for `graph` (what an approval of it must name). */
+export const planHashOf = (graph: Record<string, string[]>): string =>
+  createHash('sha256').update(`test-${Object.keys(graph).join('')}`).digest('hex');
+
 export async function storePlan(
   api: TestApi,
   runId: string,
@@ -148,7 +152,7 @@ export async function storePlan(
   if (!order) throw new Error('the test plan has a cycle');
   const { rootStepIds } = await api.services.repos.runs.savePlan(
     runId,
-    { plan, order, hash: `test-${Object.keys(graph).join('')}` },
+    { plan, order, hash: planHashOf(graph) },
     next,
   );
   return rootStepIds;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AppError } from '@agentry/schema';
 import type { ApiClient } from '../api-client';
 import { renderRun, table, type RunView } from '../render';
 import { watchRun } from './watch-run';
@@ -38,7 +39,44 @@ export function runsCommands(
       await watchRun(api(), runId);
     });
 
-  for (const verb of ['approve', 'reject', 'cancel'] as const) {
+  program
+    .command('approve')
+    .description('approve a run waiting for approval (bound to the plan you reviewed)')
+    .argument('<runId>')
+    .option(
+      '--plan <hash>',
+      'the plan hash you reviewed (from `runs show`; at least 8 characters); without it, the current plan is shown and approved',
+    )
+    .option('--budget <usd>', 'a new budget for the run (needed to release a budget stop)')
+    .option('-r, --reason <text>', 'why (recorded in the audit log)')
+    .option('--actor <name>', 'who decides', env.USER ?? 'cli')
+    .action(
+      async (
+        runId: string,
+        opts: { plan?: string; budget?: string; reason?: string; actor: string },
+      ) => {
+        const client = api();
+        const view = await client.get<RunView>(`/v1/runs/${runId}`);
+        const current = view.plan?.hash;
+        if (!current) throw new AppError('CONFLICT', `run ${runId} has no plan to approve`);
+        if (opts.plan !== undefined && (opts.plan.length < 8 || !current.startsWith(opts.plan))) {
+          throw new AppError(
+            'CONFLICT',
+            `run ${runId}: the plan changed since you reviewed ${opts.plan} (now ${current.slice(0, 12)}); review it again`,
+          );
+        }
+        if (opts.plan === undefined) console.log(renderRun(view));
+        const result = await client.post<{ state: string }>(`/v1/runs/${runId}/approve`, {
+          actor: opts.actor,
+          planHash: current,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+          ...(opts.budget ? { budgetUsd: Number(opts.budget) } : {}),
+        });
+        console.log(`run ${runId}: ${result.state} (plan ${current.slice(0, 12)})`);
+      },
+    );
+
+  for (const verb of ['reject', 'cancel'] as const) {
     program
       .command(verb)
       .description(`${verb} a run`)
@@ -46,11 +84,13 @@ export function runsCommands(
       .option('-r, --reason <text>', 'why (recorded in the audit log)')
       .option('--actor <name>', 'who decides', env.USER ?? 'cli')
       .action(async (runId: string, opts: { reason?: string; actor: string }) => {
-        const result = await api().post<{ state: string }>(`/v1/runs/${runId}/${verb}`, {
-          actor: opts.actor,
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        });
-        console.log(`run ${runId}: ${result.state}`);
+        const result = await api().post<{ state: string; spentUsd?: number }>(
+          `/v1/runs/${runId}/${verb}`,
+          { actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) },
+        );
+        const spent =
+          result.spentUsd === undefined ? '' : ` (spent $${result.spentUsd.toFixed(4)})`;
+        console.log(`run ${runId}: ${result.state}${spent}`);
       });
   }
 }

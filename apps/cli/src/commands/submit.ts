@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
+import { renderRun } from '../render';
 import { watchRun } from './watch-run';
 
 interface SubmitOptions {
@@ -17,7 +18,7 @@ export function submitCommand(program: Command, api: () => ApiClient) {
     .description('submit an intent; prints the run id')
     .argument('<text...>', 'what you want done, in words')
     .option('-t, --tenant <id>', 'tenant id', 'default')
-    .option('--dry-run', 'plan only: the run waits for approval')
+    .option('--dry-run', 'plan only and show the review; the run waits for approval')
     .option('-w, --watch', 'follow the run until it ends')
     .option('--idempotency-key <key>', 'a retried submit with the same key returns the same run')
     .option('--conversation <id>', 'conversation the intent belongs to')
@@ -40,7 +41,11 @@ export function submitCommand(program: Command, api: () => ApiClient) {
         console.log(
           'note: Redis is unreachable; the run is saved and will be planned once it is back',
         );
-      if (opts.watch) {
+      if (opts.dryRun && !opts.watch) {
+        // A dry run is for its review: wait for the plan and show it.
+        const view = await watchRun(client, result.runId, { print: () => undefined });
+        console.log(renderRun(view));
+      } else if (opts.watch) {
         const view = await watchRun(client, result.runId);
         if (view.run.state === 'failed') process.exitCode = 1;
       }

@@ -1,5 +1,7 @@
 import {
+  callCostCeiling,
   completeWithFailover,
+  estimateTokens,
   type GuardedProvider,
   type LlmCall,
   type PriceTable,
@@ -32,7 +34,13 @@ export interface LlmGenerateToolOptions {
   record(calls: readonly LlmCall[], step: { runId: string; stepId: string }): Promise<void>;
   /** Metrics of each call. */
   observeCall?(call: LlmCall): void;
+  /** The providers' answer cap: a budget check prices a call at this many output tokens. */
+  maxOutputTokens?: number;
+  /** The answer length a review expects. @default 256 */
+  expectedOutputTokens?: number;
 }
+
+const defaultMaxOutputTokens = 4_096;
 
 /**
  * `llm.generate`: one completion from the configured providers, primary first, each behind its
@@ -53,6 +61,12 @@ export function createLlmGenerateTool(
     output: LlmGenerateOutput,
     risk: 'medium',
     estimatedMs: 5_000,
+    estimate: (input) => ({
+      model: {
+        inputTokens: estimateTokens((input.system ?? '') + input.prompt),
+        outputTokens: options.expectedOutputTokens ?? 256,
+      },
+    }),
     async run(input, ctx) {
       if (providers.length === 0) {
         throw new AppError(
@@ -63,24 +77,37 @@ export function createLlmGenerateTool(
       }
       const calls: LlmCall[] = [];
       const step = { runId: ctx.runId, stepId: ctx.stepId };
+      const request = {
+        system: input.system ?? '',
+        messages: [{ role: 'user' as const, content: input.prompt }],
+      };
+      const { budget } = ctx;
       try {
-        const { completion, provider } = await completeWithFailover(
-          providers,
-          { system: input.system ?? '', messages: [{ role: 'user', content: input.prompt }] },
-          {
-            prices,
-            signal: ctx.signal,
-            observe: (event) => {
-              if (event.type === 'breaker' && event.to === 'OPEN')
-                ctx.log.error(event, 'circuit opened');
-              else ctx.log.warn(event, `model call: ${event.type}`);
-            },
-            onCall: (call) => {
-              calls.push(call);
-              options.observeCall?.(call);
-            },
+        const { completion, provider } = await completeWithFailover(providers, request, {
+          prices,
+          signal: ctx.signal,
+          ...(budget && {
+            beforeCall: (p) =>
+              budget.check(
+                callCostCeiling(
+                  request,
+                  p.model,
+                  options.maxOutputTokens ?? defaultMaxOutputTokens,
+                  prices,
+                ).costUsd,
+                `a call to ${p.name}:${p.model}`,
+              ),
+          }),
+          observe: (event) => {
+            if (event.type === 'breaker' && event.to === 'OPEN')
+              ctx.log.error(event, 'circuit opened');
+            else ctx.log.warn(event, `model call: ${event.type}`);
           },
-        );
+          onCall: (call) => {
+            calls.push(call);
+            options.observeCall?.(call);
+          },
+        });
         const answered = calls.at(-1);
         return {
           text: completion.content,

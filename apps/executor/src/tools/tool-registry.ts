@@ -1,3 +1,4 @@
+import type { ToolProfile } from '@agentry/engine';
 import { AppError, ToolName, toAppError, toError } from '@agentry/schema';
 import { z } from 'zod';
 import { abortError, untilAborted } from './abort-error';
@@ -16,6 +17,8 @@ export interface ToolRegistry {
   get(name: string): ToolDefinition | undefined;
   names(): ReadonlySet<string>;
   list(): ToolSummary[];
+  /** The tool's risk and estimates, for plan reviews and budget checks. */
+  profile(name: string): ToolProfile | undefined;
   /**
    * Call a tool by name. Rejects with an AppError only: `UNKNOWN_TOOL`; `VALIDATION` for input
    * the tool's schema refuses (`details.issues`, never retried); the tool's own AppError; a
@@ -60,6 +63,19 @@ export function createToolRegistry(
   return {
     get: (name) => byName.get(name),
     names: () => names,
+    profile(name) {
+      const tool = byName.get(name);
+      if (!tool) return undefined;
+      return {
+        risk: tool.risk,
+        ...(tool.estimatedMs === undefined ? {} : { estimatedMs: tool.estimatedMs }),
+        estimate(raw) {
+          if (!tool.estimate) return {};
+          const input = tool.input.safeParse(raw);
+          return input.success ? tool.estimate(input.data) : {};
+        },
+      };
+    },
     list() {
       summaries ??= [...byName.values()].map((tool) => ({
         name: tool.name,

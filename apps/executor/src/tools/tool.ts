@@ -1,3 +1,4 @@
+import type { BudgetGuard, ToolEstimate } from '@agentry/engine';
 import type { RiskLevel } from '@agentry/schema';
 import type { z } from 'zod';
 
@@ -25,6 +26,11 @@ export interface ToolContext {
    * where the remote side honours it.
    */
   idempotencyKey: string;
+  /**
+   * The run's budget, when it has one: a tool that makes paid calls of its own (a model) checks
+   * each call's most possible cost first, and makes no call the run cannot afford.
+   */
+  budget?: BudgetGuard;
 }
 
 /**
@@ -40,8 +46,13 @@ export interface ToolDefinition<I = unknown, O = unknown> {
   input: z.ZodType<I>;
   output: z.ZodType<O>;
   risk: RiskLevel;
-  /** Typical duration, for plan costing. */
+  /** Typical duration, for plan reviews (until history says otherwise). */
   estimatedMs?: number;
+  /**
+   * What a call with this input is expected to take (a duration the input decides) and, for a
+   * tool that calls a model, its tokens: for plan reviews and budget checks. Pure and quick.
+   */
+  estimate?(input: I): ToolEstimate;
   run(input: I, ctx: ToolContext): Promise<O>;
   /** Undo the effect of a completed call when its run fails. Must be idempotent. */
   compensate?(input: I, output: O, ctx: ToolContext): Promise<void>;

@@ -16,6 +16,7 @@ export const waitTool = defineTool({
   input: WaitInput,
   output: WaitOutput,
   risk: 'low',
+  estimate: ({ ms }) => ({ ms }),
   run: ({ ms }, ctx) =>
     new Promise<{ waitedMs: number }>((resolve, reject) => {
       if (ctx.signal.aborted) {

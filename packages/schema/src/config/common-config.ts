@@ -35,6 +35,8 @@ export const commonEnv = z.object({
   AGENTRY_HEALTH_PORT: envInt(9464, { max: 65535 }),
   /** How long a SIGTERM drain may take before in-flight jobs are cancelled. Keep below the pod's grace period. */
   AGENTRY_SHUTDOWN_DEADLINE_MS: envInt(25_000, { min: 100, max: 10 * 60_000 }),
+  /** Secret reference of the webhook URL tenant budget alerts are posted to; unset → only logged and counted. */
+  AGENTRY_BUDGET_WEBHOOK_URL_REF: envString(),
   /** How long a resolved secret is served from the cache before it is loaded again. */
   AGENTRY_SECRETS_TTL_MS: envInt(300_000, { min: 1_000, max: 86_400_000 }),
   /** When its backend fails, an expired secret is still served for at most this long. */
@@ -79,6 +81,8 @@ export interface CommonConfig {
   logLevel: string;
   healthPort: number;
   shutdownDeadlineMs: number;
+  /** Secret reference of the budget alert webhook URL (a credential: Slack and Teams URLs are). */
+  budgetWebhookUrlRef: string | undefined;
   secrets: SecretsSettings;
 }
 
@@ -113,6 +117,7 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
     logLevel: env.AGENTRY_LOG_LEVEL,
     healthPort: env.AGENTRY_HEALTH_PORT,
     shutdownDeadlineMs: env.AGENTRY_SHUTDOWN_DEADLINE_MS,
+    budgetWebhookUrlRef: env.AGENTRY_BUDGET_WEBHOOK_URL_REF,
     secrets: {
       ttlMs: env.AGENTRY_SECRETS_TTL_MS,
       staleMs: env.AGENTRY_SECRETS_STALE_MS,

@@ -1,3 +1,4 @@
 export * from './common-config';
 export * from './env-types';
 export * from './parse-env';
+export * from './approval-config';
