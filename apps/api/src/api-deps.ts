@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
-import type { EngineDeps } from '@agentry/engine';
+import type { CostReportOptions, EngineDeps } from '@agentry/engine';
 import type { Logger, ReadinessCheck } from '@agentry/observability';
 import type { DeadLetterAdmin } from '@agentry/queue';
 import type { Credential } from './auth';
@@ -19,4 +19,9 @@ export interface ApiDeps {
   scrubError?: <T>(error: T) => T;
   /** Bull Board: the queues to show and the basic-auth password; undefined turns it off. */
   board: { queues: Queue[]; password: Credential; writable: boolean } | undefined;
+  /** What the cost report needs besides the database; undefined: `/v1/costs/report` answers 503. */
+  costs?: Pick<CostReportOptions, 'prices' | 'unitPrices' | 'retryWasteThresholdUsd'> & {
+    /** Workers connected to the plan and step queues now. */
+    workers: () => Promise<number>;
+  };
 }

@@ -11,6 +11,9 @@ import {
   type CommonConfig,
 } from '@agentry/schema';
 
+const envUsd = (fallback: number) =>
+  env(z.coerce.number().nonnegative().max(1e6).default(fallback));
+
 const apiEnv = commonEnv.extend({
   /** Port of the HTTP API (and its /metrics, /healthz, /readyz). */
   AGENTRY_API_PORT: envInt(8080, { max: 65535 }),
@@ -24,6 +27,14 @@ const apiEnv = commonEnv.extend({
   AGENTRY_BOARD_WRITABLE: envBool(false),
   /** How often queue depth by state is read for `agentry_queue_depth`. */
   AGENTRY_QUEUE_DEPTH_INTERVAL_MS: envInt(5_000, { min: 500, max: 300_000 }),
+  /** Cost report: USD of one worker process for an hour (default: a small 2-vCPU instance). */
+  AGENTRY_COST_WORKER_HOUR_USD: envUsd(0.0416),
+  /** Cost report: USD of one GB of database storage for a month. */
+  AGENTRY_COST_DATABASE_GB_MONTH_USD: envUsd(0.115),
+  /** Cost report: retries of a tool or model costing more than this (USD) are suggested. */
+  AGENTRY_COST_RETRY_WASTE_USD: envUsd(0.01),
+  /** Cost report: the planner's price table, for cheaper-model suggestions. */
+  AGENTRY_LLM_PRICES_FILE: envString(),
 });
 
 export interface ApiConfig extends CommonConfig {
@@ -32,6 +43,12 @@ export interface ApiConfig extends CommonConfig {
   apiToken: string | undefined;
   board: { password: string | undefined; writable: boolean };
   queueDepthIntervalMs: number;
+  /** What the cost report needs besides the database (`GET /v1/costs/report`). */
+  costs: {
+    unitPrices: { workerHourUsd: number; databaseGbMonthUsd: number };
+    retryWasteThresholdUsd: number;
+    pricesFile: string | undefined;
+  };
 }
 
 /** Pure: parse the API's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -50,5 +67,13 @@ export function loadApiConfig(source: Record<string, string | undefined>): ApiCo
     apiToken: e.AGENTRY_API_TOKEN,
     board: { password: e.AGENTRY_BOARD_PASSWORD, writable: e.AGENTRY_BOARD_WRITABLE },
     queueDepthIntervalMs: e.AGENTRY_QUEUE_DEPTH_INTERVAL_MS,
+    costs: {
+      unitPrices: {
+        workerHourUsd: e.AGENTRY_COST_WORKER_HOUR_USD,
+        databaseGbMonthUsd: e.AGENTRY_COST_DATABASE_GB_MONTH_USD,
+      },
+      retryWasteThresholdUsd: e.AGENTRY_COST_RETRY_WASTE_USD,
+      pricesFile: e.AGENTRY_LLM_PRICES_FILE,
+    },
   };
 }

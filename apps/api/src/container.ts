@@ -10,6 +10,7 @@ import { queueNames } from '@agentry/schema';
 import { isSecretRef, type SecretStore } from '@agentry/secrets';
 import type { Credential } from './auth';
 import type { ApiConfig } from './config';
+import { loadCostInputs } from './cost-inputs';
 import { buildServer } from './server';
 
 export interface ApiApp {
@@ -22,7 +23,10 @@ export interface ApiApp {
 /** Wire the HTTP API: the one place that builds its dependencies. */
 export async function createApi(
   config: ApiConfig,
-  options: { services?: FleetServices; logging?: ProcessLogging } = {},
+  options: {
+    services?: FleetServices;
+    logging?: ProcessLogging;
+  } = {},
 ): Promise<ApiApp> {
   const services =
     options.services ?? (await openFleetServices(config, { component: 'api', ...options.logging }));
@@ -59,6 +63,7 @@ export async function createApi(
             ],
           }
         : undefined,
+      costs: await loadCostInputs(config.costs, producer),
     });
     // Queue depth by state, exported here so it is known even while no worker runs (scale from zero).
     const depth = new QueueDepthMetrics(services.registry);

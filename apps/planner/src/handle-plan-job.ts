@@ -176,7 +176,10 @@ export async function handlePlanJob(
         plan: validated.plan,
         order: validated.order,
         hash,
-        planning: { hops: planned.hops },
+        planning: {
+          hops: planned.hops,
+          ...(planned.templateMatch && { templateMatch: planned.templateMatch }),
+        },
         llmCalls: calls,
         review,
         ...(approval && { approval }),

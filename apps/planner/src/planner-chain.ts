@@ -47,6 +47,8 @@ export interface ChainResult {
   calls: LlmCall[];
   /** The plan is the safe fallback: a person must approve it before anything runs. */
   needsApproval: boolean;
+  /** A template that matches the intent, when a model planned it (it could have planned it). */
+  templateMatch?: string;
 }
 
 export interface ChainRequest {
@@ -135,7 +137,14 @@ export async function planWithChain(
         },
       });
       hop({ planner, outcome: 'planned', durationMs: performance.now() - started });
-      return { plan: result.plan, hops, calls, needsApproval: false };
+      const { templateId } = templates.plan(intent);
+      return {
+        plan: result.plan,
+        hops,
+        calls,
+        needsApproval: false,
+        ...(templateId === 'acknowledge' ? {} : { templateMatch: templateId }),
+      };
     } catch (caught) {
       if (request.signal.aborted) throw toAppError(request.signal.reason, 'CANCELLED');
       const error = deadline.aborted

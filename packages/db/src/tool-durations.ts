@@ -28,7 +28,5 @@ export async function toolDurations(
     ) recent
     where n <= ${perTool}
     group by tool`.execute(db);
-  return new Map(
-    rows.map((r) => [r.tool, { p50Ms: Number(r.p50), samples: Number(r.samples) }]),
-  );
+  return new Map(rows.map((r) => [r.tool, { p50Ms: Number(r.p50), samples: Number(r.samples) }]));
 }

@@ -19,3 +19,4 @@ export * from './conversation-context';
 export * from './cost-report';
 export * from './budget-alerts';
 export * from './open-budget-alerts';
+export * from './amend-plan';

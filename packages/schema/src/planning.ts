@@ -16,6 +16,11 @@ export type PlanningHop = z.infer<typeof PlanningHop>;
 /** How a run's plan was made: every hop of the planner chain, in the order tried. */
 export const PlanningRecord = z.object({
   hops: z.array(PlanningHop),
+  /**
+   * A template that matches the intent when a model planned it anyway: the planning cost a
+   * template would have saved (the cost report's `template-match` suggestion).
+   */
+  templateMatch: z.string().max(128).optional(),
 });
 export type PlanningRecord = z.infer<typeof PlanningRecord>;
 

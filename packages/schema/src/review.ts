@@ -78,7 +78,12 @@ export const ApprovalRecord = z.object({
   expiresAt: z.string().nullable(),
   /** For a budget stop: the step that was not started, and the spend it would have crossed. */
   budget: z
-    .object({ stepId: z.string(), limitUsd: z.number(), spentUsd: z.number(), neededUsd: z.number() })
+    .object({
+      stepId: z.string(),
+      limitUsd: z.number(),
+      spentUsd: z.number(),
+      neededUsd: z.number(),
+    })
     .optional(),
   decision: ApprovalDecision.optional(),
 });

@@ -129,7 +129,9 @@ export class TestApi {
  */
 /** The hash `storePlan` stores for `graph` (what an approval of it must name). */
 export const planHashOf = (graph: Record<string, string[]>): string =>
-  createHash('sha256').update(`test-${Object.keys(graph).join('')}`).digest('hex');
+  createHash('sha256')
+    .update(`test-${Object.keys(graph).join('')}`)
+    .digest('hex');
 
 export async function storePlan(
   api: TestApi,
