@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
-import type { CostReportOptions, EngineDeps } from '@agentry/engine';
+import type { AmendDeps, CostReportOptions, EngineDeps } from '@agentry/engine';
 import type { Logger, ReadinessCheck } from '@agentry/observability';
 import type { DeadLetterAdmin } from '@agentry/queue';
 import type { Credential } from './auth';
@@ -24,4 +24,6 @@ export interface ApiDeps {
     /** Workers connected to the plan and step queues now. */
     workers: () => Promise<number>;
   };
+  /** What amending a plan needs besides the engine (tools, reviews); undefined: 503. */
+  amend?: Omit<AmendDeps, keyof EngineDeps>;
 }

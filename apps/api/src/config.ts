@@ -1,20 +1,23 @@
 import { z } from 'zod';
 import {
   AppError,
+  approvalEnv,
   commonEnv,
   env,
   envBool,
   envInt,
   envString,
   parseEnv,
+  toApprovalSettings,
   toCommonConfig,
+  type ApprovalSettings,
   type CommonConfig,
 } from '@agentry/schema';
 
 const envUsd = (fallback: number) =>
   env(z.coerce.number().nonnegative().max(1e6).default(fallback));
 
-const apiEnv = commonEnv.extend({
+const apiEnv = commonEnv.extend(approvalEnv.shape).extend({
   /** Port of the HTTP API (and its /metrics, /healthz, /readyz). */
   AGENTRY_API_PORT: envInt(8080, { max: 65535 }),
   /** Interface the API listens on. */
@@ -35,6 +38,8 @@ const apiEnv = commonEnv.extend({
   AGENTRY_COST_RETRY_WASTE_USD: envUsd(0.01),
   /** Cost report: the planner's price table, for cheaper-model suggestions. */
   AGENTRY_LLM_PRICES_FILE: envString(),
+  /** The planner's primary model, pricing the model steps of a plan a reviewer amends. */
+  AGENTRY_LLM_MODEL: envString(),
 });
 
 export interface ApiConfig extends CommonConfig {
@@ -49,6 +54,9 @@ export interface ApiConfig extends CommonConfig {
     retryWasteThresholdUsd: number;
     pricesFile: string | undefined;
   };
+  /** The approval policy an amended plan is reviewed under, and its model for pricing. */
+  approval: ApprovalSettings;
+  model: string | undefined;
 }
 
 /** Pure: parse the API's environment. Throws a readable `AppError('VALIDATION')`. */
@@ -75,5 +83,7 @@ export function loadApiConfig(source: Record<string, string | undefined>): ApiCo
       retryWasteThresholdUsd: e.AGENTRY_COST_RETRY_WASTE_USD,
       pricesFile: e.AGENTRY_LLM_PRICES_FILE,
     },
+    approval: toApprovalSettings(e),
+    model: e.AGENTRY_LLM_MODEL,
   };
 }

@@ -1,4 +1,6 @@
+import { builtinToolNames, builtinToolProfile } from '@agentry/executor';
 import {
+  cachedDurations,
   openFleetServices,
   requireSecrets,
   type FleetServices,
@@ -39,6 +41,7 @@ export async function createApi(
       AGENTRY_API_TOKEN: refOrNone(config.apiToken),
       AGENTRY_BOARD_PASSWORD: refOrNone(config.board.password),
     });
+    const costs = await loadCostInputs(config.costs, producer);
     const server = await buildServer({
       engine: services.engine,
       deadLetters: createDeadLetterAdmin({
@@ -63,7 +66,18 @@ export async function createApi(
             ],
           }
         : undefined,
-      costs: await loadCostInputs(config.costs, producer),
+      costs,
+      amend: {
+        knownTools: builtinToolNames,
+        review: {
+          tools: builtinToolProfile,
+          durations: cachedDurations(() =>
+            repos.steps.durations(new Date(Date.now() - 7 * 86_400_000)),
+          ),
+          pricing: { prices: costs.prices, model: config.model },
+          policy: config.approval,
+        },
+      },
     });
     // Queue depth by state, exported here so it is known even while no worker runs (scale from zero).
     const depth = new QueueDepthMetrics(services.registry);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { approveRun, cancelRun, rejectRun, submitIntent } from '@agentry/engine';
-import { AppError, RunState, TenantId } from '@agentry/schema';
+import { amendRunPlan, approveRun, cancelRun, rejectRun, submitIntent } from '@agentry/engine';
+import { AppError, RunState, TenantId, limits, type PlanInput } from '@agentry/schema';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from './parse-input';
 
@@ -15,6 +15,10 @@ const Approval = Decision.extend({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'planHash: the 64 hex characters of the reviewed plan (plan.hash)'),
   budgetUsd: z.number().positive().max(1_000_000).optional(),
+});
+const Amendment = Decision.extend({
+  summary: z.string().min(1).max(2_000),
+  steps: z.array(z.unknown()).min(1).max(limits.planMaxSteps),
 });
 const ListQuery = z.object({
   tenantId: TenantId.optional(),
@@ -68,6 +72,21 @@ export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
       planHash: a.planHash,
       ...(a.budgetUsd === undefined ? {} : { budgetUsd: a.budgetUsd }),
     });
+  });
+
+  app.put('/v1/runs/:id/plan', async (request) => {
+    const { id } = parseInput(RunParams, request.params, 'run id');
+    const a = parseInput(Amendment, request.body, 'plan amendment');
+    if (!deps.amend) throw new AppError('UNAVAILABLE', 'plan amendment is not configured here');
+    return amendRunPlan(
+      { ...engine, ...deps.amend },
+      {
+        runId: id,
+        actor: a.actor ?? 'api',
+        ...(a.reason === undefined ? {} : { reason: a.reason }),
+        plan: { summary: a.summary, steps: a.steps as PlanInput['steps'] },
+      },
+    );
   });
 
   const decisions = { reject: rejectRun, cancel: cancelRun } as const;

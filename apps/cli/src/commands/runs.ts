@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { AppError } from '@agentry/schema';
 import type { ApiClient } from '../api-client';
 import { renderRun, table, type RunView } from '../render';
@@ -31,6 +32,24 @@ export function runsCommands(
     .action(async (runId: string, opts: { json?: boolean }) => {
       const view = await api().get<RunView>(`/v1/runs/${runId}`);
       console.log(opts.json ? JSON.stringify(view, null, 2) : renderRun(view));
+    });
+  runs
+    .command('amend')
+    .description('replace the plan of a run waiting for approval (it then needs its own approval)')
+    .argument('<runId>')
+    .requiredOption('-f, --file <path>', 'JSON file with { "summary": ..., "steps": [...] }')
+    .option('-r, --reason <text>', 'why (recorded in the audit log)')
+    .option('--actor <name>', 'who amends', env.USER ?? 'cli')
+    .action(async (runId: string, opts: { file: string; reason?: string; actor: string }) => {
+      const plan = JSON.parse(await readFile(opts.file, 'utf8')) as Record<string, unknown>;
+      const client = api();
+      await client.put(`/v1/runs/${runId}/plan`, {
+        summary: plan['summary'],
+        steps: plan['steps'],
+        actor: opts.actor,
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      });
+      console.log(renderRun(await client.get<RunView>(`/v1/runs/${runId}`)));
     });
   runs
     .command('watch')

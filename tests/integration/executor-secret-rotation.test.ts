@@ -4,7 +4,7 @@ import { openSecretStore } from '@agentry/secrets';
 import { startFakeAwsSecretsManager, type FakeAwsSecretsManager } from '@agentry/secrets/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, loadApiConfig } from '@agentry/api';
-import { createExecutor, type ExecutorApp } from '../src';
+import { createExecutor, type ExecutorApp } from '@agentry/executor';
 import {
   deadLettersOf,
   executorConfig,
@@ -14,7 +14,7 @@ import {
   runReaches,
   startRun,
   type TestFleet,
-} from './support';
+} from '../../apps/executor/test/support';
 
 /**
  * A model API key kept in AWS Secrets Manager (the fake, over the real SDK), used by a running
