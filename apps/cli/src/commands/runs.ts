@@ -81,7 +81,7 @@ export function runsCommands(
         if (opts.plan !== undefined && (opts.plan.length < 8 || !current.startsWith(opts.plan))) {
           throw new AppError(
             'CONFLICT',
-            `run ${runId}: the plan changed since you reviewed ${opts.plan} (now ${current.slice(0, 12)}); review it again`,
+            `run ${runId}: its plan is ${current.slice(0, 12)}, not ${opts.plan} (it changed since you reviewed it, or the hash is mistyped); review it again`,
           );
         }
         if (opts.plan === undefined) console.log(renderRun(view));
