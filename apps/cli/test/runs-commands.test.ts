@@ -54,7 +54,9 @@ describe('agentry submit, approve and runs', () => {
       runCli(['approve', runId, '--plan', 'deadbeef00'], fleet.env),
     ).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: expect.stringMatching(/its plan is [0-9a-f]{12}, not deadbeef00 \(it changed since you reviewed it/),
+      message: expect.stringMatching(
+        /its plan is [0-9a-f]{12}, not deadbeef00 \(it changed since you reviewed it/,
+      ),
     });
     const approved = await runCli(
       ['approve', runId, '--plan', hash, '--reason', 'looks right', '--actor', 'alice'],
