@@ -1,4 +1,10 @@
-import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
+import {
+  Migrator,
+  sql,
+  type DatabaseIntrospector,
+  type Kysely,
+  type MigrationResultSet,
+} from 'kysely';
 import { AppError } from '@agentry/schema';
 import type { DB } from './db';
 import { migrationProvider } from './migration-provider';
@@ -24,7 +30,40 @@ export async function createMigrator(db: Kysely<DB>): Promise<Migrator> {
   const schema = rows[0]?.schema;
   if (!schema)
     throw new AppError('INTERNAL', 'no current schema: the search_path names no existing schema');
-  return new Migrator({ db: plain, provider: migrationProvider, migrationTableSchema: schema });
+  return new Migrator({
+    db: withSchemaIntrospection(plain, schema),
+    provider: migrationProvider,
+    migrationTableSchema: schema,
+  });
+}
+
+/**
+ * `db` whose introspection lists only the tables of `schema`. Kysely's own lists the columns of
+ * every table of every schema, calling `pg_get_serial_sequence` on each: a table another session
+ * drops meanwhile (another schema migrating down, a test schema being dropped) makes that fail
+ * with "relation does not exist". The migrator only asks whether its own tables exist.
+ */
+function withSchemaIntrospection(db: Kysely<unknown>, schema: string): Kysely<unknown> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    async getTables() {
+      const { rows } = await sql<{ name: string }>`
+        select table_name as name from information_schema.tables
+        where table_schema = ${schema}`.execute(db);
+      return rows.map((r) => ({ name: r.name, schema, isView: false, columns: [] }));
+    },
+    async getMetadata() {
+      return { tables: await this.getTables() };
+    },
+  };
+  // Kysely keeps its state in private fields, so every other member is taken from `db` itself.
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** Turn Kysely's result set into a report, throwing when it carries an error (it never throws itself). */
