@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { budgetPeriod } from '@agentry/db';
-import { Intent } from '@agentry/schema';
+import { recordSpend } from '@agentry/db/testing';
 import { TestApi } from './support/test-api';
 
 interface Budget {
@@ -39,32 +39,8 @@ describe('/v1 budgets and budget alerts', () => {
   });
 
   const path = (tenantId = tenant) => `/v1/tenants/${tenantId}/budget`;
-  const spend = async (usd: number) => {
-    const { repos } = api.services;
-    const runId = randomUUID();
-    const intent = Intent.parse({ text: 'spend', tenantId: tenant, dryRun: false });
-    await repos.runs.create({
-      id: runId,
-      tenantId: tenant,
-      correlationId: runId,
-      dryRun: false,
-      intent,
-    });
-    await repos.llmCalls.record([
-      {
-        runId,
-        purpose: 'plan',
-        provider: 'primary',
-        model: 'gpt-test',
-        inputTokens: 1,
-        outputTokens: 1,
-        costUsd: usd,
-        priced: true,
-        latencyMs: 1,
-        outcome: 'ok',
-      },
-    ]);
-  };
+  const spend = (usd: number) => recordSpend(api.services.repos, tenant, usd);
+
   const audit = () => api.services.repos.audit.list({ targetId: tenant });
 
   it('sets a budget (audited), shows it with month-to-date spend and lists it', async () => {

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { budgetPeriod } from '@agentry/db';
-import { Intent } from '@agentry/schema';
+import { recordSpend } from '@agentry/db/testing';
 import { TestApi } from '../../api/test/support/test-api';
 import { runCli } from './support/cli-fleet';
 
@@ -22,32 +22,7 @@ describe('agentry budget', () => {
   });
 
   const month = () => budgetPeriod(new Date()).slice(0, 7);
-  const spend = async (usd: number) => {
-    const { repos } = api.services;
-    const runId = randomUUID();
-    const intent = Intent.parse({ text: 'spend', tenantId: tenant, dryRun: false });
-    await repos.runs.create({
-      id: runId,
-      tenantId: tenant,
-      correlationId: runId,
-      dryRun: false,
-      intent,
-    });
-    await repos.llmCalls.record([
-      {
-        runId,
-        purpose: 'plan',
-        provider: 'primary',
-        model: 'gpt-test',
-        inputTokens: 1,
-        outputTokens: 1,
-        costUsd: usd,
-        priced: true,
-        latencyMs: 1,
-        outcome: 'ok',
-      },
-    ]);
-  };
+  const spend = (usd: number) => recordSpend(api.services.repos, tenant, usd);
 
   it('sets a budget (audited) and shows it with this month’s spend', async () => {
     await spend(5);

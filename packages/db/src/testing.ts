@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { Intent } from '@agentry/schema';
+import type { Repositories } from './create-repositories';
 import { migrateToLatest } from './migrate-to-latest';
 import { openDatabase, type Database, type DatabaseOptions } from './open-database';
 
@@ -66,4 +68,33 @@ export async function dropTestSchemas(url = testDatabaseUrl()): Promise<number> 
 
 function testDatabaseUrl(): string {
   return process.env['AGENTRY_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/**
+ * Spend `usd` for `tenantId`: a new run with one priced planning call, recorded like the planner
+ * records one (so the spend trigger counts it for the run and the tenant's month).
+ */
+export async function recordSpend(
+  repos: Pick<Repositories, 'runs' | 'llmCalls'>,
+  tenantId: string,
+  usd: number,
+): Promise<string> {
+  const runId = randomUUID();
+  const intent = Intent.parse({ text: 'spend', tenantId, dryRun: false });
+  await repos.runs.create({ id: runId, tenantId, correlationId: runId, dryRun: false, intent });
+  await repos.llmCalls.record([
+    {
+      runId,
+      purpose: 'plan',
+      provider: 'primary',
+      model: 'gpt-test',
+      inputTokens: 1,
+      outputTokens: 1,
+      costUsd: usd,
+      priced: true,
+      latencyMs: 1,
+      outcome: 'ok',
+    },
+  ]);
+  return runId;
 }

@@ -1,10 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRepositories, type Repositories } from '@agentry/db';
-import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { createTestDatabase, recordSpend, type TestDatabase } from '@agentry/db/testing';
 import { BudgetMetrics, createLogger, createRegistry } from '@agentry/observability';
-import { Intent } from '@agentry/schema';
 import { createBudgetAlerts, type BudgetAlertsOptions } from '../src';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -60,31 +59,8 @@ describe('budget alerts: announce once, deliver to the webhook at least once', (
       webhook: { url: async () => receiver.url },
       ...over,
     });
-  const spend = async (usd: number) => {
-    const runId = randomUUID();
-    const intent = Intent.parse({ text: 'spend', tenantId: tenant, dryRun: false });
-    await repos.runs.create({
-      id: runId,
-      tenantId: tenant,
-      correlationId: runId,
-      dryRun: false,
-      intent,
-    });
-    await repos.llmCalls.record([
-      {
-        runId,
-        purpose: 'plan',
-        provider: 'primary',
-        model: 'gpt-test',
-        inputTokens: 1,
-        outputTokens: 1,
-        costUsd: usd,
-        priced: true,
-        latencyMs: 1,
-        outcome: 'ok',
-      },
-    ]);
-  };
+  const spend = (usd: number) => recordSpend(repos, tenant, usd);
+
   const metric = async (name: string, labels: Record<string, string>) => {
     const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     const match = values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
