@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import {
   metricsObserver,
   openFleetServices,
+  enqueueCompensation,
   openBudgetAlerts,
   openLlmRuntime,
   requireSecrets,
@@ -16,7 +17,7 @@ import { createWorkerRuntime, listenForCancels, type RunCancellation } from '@ag
 import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
-import { enqueueCompensation, handleStepJob, type StepJobDeps } from './handle-step-job';
+import { handleStepJob, type StepJobDeps } from './handle-step-job';
 import { builtinTools, createHmacSigner, createToolRegistry, type ToolDefinition } from './tools';
 
 /** The executor: drains in-flight steps on close (up to the deadline, then cancels them). */

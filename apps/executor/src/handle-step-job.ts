@@ -1,4 +1,4 @@
-import { dispatchSteps, type EngineDeps } from '@agentry/engine';
+import { dispatchSteps, enqueueCompensation, type EngineDeps } from '@agentry/engine';
 import type { JobContext, RunCancellation } from '@agentry/queue';
 import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
 import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
@@ -142,25 +142,4 @@ export async function handleStepJob(
   } finally {
     cancel?.release();
   }
-}
-
-/**
- * Queue the undo of a failed run's completed steps (idempotent per `jobId`, by default one per
- * run). Nothing is enqueued when no step is waiting for compensation. Returns whether a job was
- * enqueued (or already existed).
- */
-export async function enqueueCompensation(
-  deps: EngineDeps,
-  runId: string,
-  correlationId: string,
-  reason: string,
-  jobId = jobIds.compensate(runId),
-): Promise<boolean> {
-  if ((await deps.repos.steps.forCompensation(runId)).length === 0) return false;
-  await deps.producer.enqueue(
-    'compensate',
-    { runId, correlationId, reason: reason.slice(0, 2_000) },
-    { jobId },
-  );
-  return true;
 }

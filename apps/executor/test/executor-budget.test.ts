@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approveRun } from '@agentry/engine';
+import { approveRun, rejectRun } from '@agentry/engine';
 import { describe, expect, it } from 'vitest';
 import { deadLettersOf, runReaches, startRun, useRunningExecutor, waitFor } from './support';
 
@@ -100,5 +100,22 @@ describe('a run budget, when policy parks the run for approval', () => {
     expect(done.run.spentUsd).toBeCloseTo(0.3, 10);
     expect(t.rec.ranOf('b')).toHaveLength(1);
     expect(t.rec.ranOf('c')).toHaveLength(1);
+  });
+
+  it('compensates what ran when a budget stop is rejected instead', async () => {
+    const { runId } = await startRun(t.fleet, chain, { budgetUsd: 0.15 });
+    await runReaches(t.fleet, runId, 'awaiting_approval');
+    await rejectRun(t.fleet.services.engine, { runId, actor: 'finance', reason: 'not worth it' });
+    await waitFor(() => t.rec.compensations.includes('a'), 5_000, 'a compensated');
+    const detail = await runReaches(t.fleet, runId, 'rejected');
+    expect(detail.steps.map((s) => [s.stepId, s.state])).toEqual([
+      ['a', 'compensated'],
+      ['b', 'cancelled'],
+      ['c', 'cancelled'],
+    ]);
+    expect(detail.run.approval).toMatchObject({
+      kind: 'budget',
+      decision: { verdict: 'rejected', actor: 'finance', reason: 'not worth it' },
+    });
   });
 });

@@ -1,5 +1,6 @@
-import { AppError, jobIds, toAppError } from '@agentry/schema';
+import { AppError } from '@agentry/schema';
 import { dispatchSteps } from './dispatch-steps';
+import { enqueueCompensation } from './compensate-run';
 import type { EngineDeps } from './engine-deps';
 
 export interface Decision {
@@ -9,7 +10,7 @@ export interface Decision {
 }
 
 /** Every decision is an audit event and a log line with the run's correlation id. */
-async function recordDecision(
+export async function recordDecision(
   deps: EngineDeps,
   run: { id: string; correlationId: string },
   decision: Decision,
@@ -34,7 +35,7 @@ async function recordDecision(
   );
 }
 
-async function requireRun(deps: EngineDeps, runId: string) {
+export async function requireRun(deps: EngineDeps, runId: string) {
   const run = await deps.repos.runs.get(runId);
   if (!run) throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
   return run;
@@ -83,6 +84,7 @@ export async function approveRun(deps: EngineDeps, approval: Approval) {
         { ...approval, actor: 'agentry', reason: 'expired' },
         'reject',
       );
+      await enqueueCompensation(deps, run.id, run.correlationId, 'approval request expired');
       throw new AppError('CONFLICT', `run ${run.id}: ${result.run.error?.message ?? 'expired'}`, {
         details: { state: 'rejected', expired: true },
       });
@@ -120,90 +122,14 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
   );
   if (!rejected) throw new AppError('CONFLICT', `run ${run.id} changed state meanwhile`);
   await recordDecision(deps, run, decision, 'reject');
-  return { runId: run.id, state: 'rejected' as const };
-}
-
-/**
- * Cancel a run that has not finished. Steps not yet started are cancelled and their queued jobs
- * taken back; running steps are told through their AbortSignal (a step whose tool ignores it
- * finishes and is then compensated); completed steps are compensated in reverse order. Answers
- * what the run spent (settled: every call made is recorded).
- */
-export async function cancelRun(deps: EngineDeps, decision: Decision) {
-  const run = await requireRun(deps, decision.runId);
-  const cancelled = await deps.repos.runs.cancel(run.id, decision.reason ?? 'cancelled');
-  if (!cancelled) {
-    throw new AppError('CONFLICT', `run ${run.id} is already ${run.state}`, {
-      details: { state: run.state },
-    });
-  }
-  await recordDecision(deps, run, decision, 'cancel');
-  const steps = (await deps.repos.runs.detail(run.id))?.steps ?? [];
-  const withdrawn = await withdrawJobs(
+  // A run parked by a budget stop has completed steps: undo them as for a failure.
+  await enqueueCompensation(
     deps,
-    run,
-    steps.filter((s) => s.state === 'cancelled').map((s) => s.stepId),
+    run.id,
+    run.correlationId,
+    `rejected: ${rejected.error?.message}`,
   );
-  const running = steps.filter((s) => s.state === 'running').length;
-  if (running > 0) {
-    await deps.announceCancel?.(run.id).catch((e: unknown) => {
-      deps.log.warn(
-        { runId: run.id, correlationId: run.correlationId, err: toAppError(e) },
-        'cancel not announced to executors: running steps end at their timeout',
-      );
-    });
-  }
-  // Decide on what the cancel actually left behind, not on the state read before it: a run read
-  // as `awaiting_approval` may have been approved (and a step completed) meanwhile, and a running
-  // run whose steps had not completed has nothing to undo (no empty compensate job).
-  const toUndo = await deps.repos.steps.forCompensation(run.id);
-  if (toUndo.length > 0) {
-    await deps.producer.enqueue(
-      'compensate',
-      {
-        runId: run.id,
-        correlationId: run.correlationId,
-        reason: `cancelled: ${decision.reason ?? 'no reason given'}`,
-      },
-      { jobId: jobIds.compensate(run.id) },
-    );
-  }
-  const spentUsd = (await deps.repos.costs.runSpend(run.id))?.spentUsd ?? 0;
-  return {
-    runId: run.id,
-    state: 'cancelled' as const,
-    withdrawnJobs: withdrawn,
-    runningSteps: running,
-    compensating: toUndo.length,
-    spentUsd,
-  };
-}
-
-const notStarted = ['waiting', 'delayed', 'prioritized', 'paused'] as const;
-
-/** Take back the queued jobs of cancelled steps (best effort: one that starts anyway skips). */
-async function withdrawJobs(
-  deps: EngineDeps,
-  run: { id: string; correlationId: string },
-  stepIds: readonly string[],
-): Promise<number> {
-  let withdrawn = 0;
-  for (const stepId of stepIds) {
-    try {
-      const { removed } = await deps.producer.remove(
-        'step',
-        jobIds.step(run.id, stepId),
-        notStarted,
-      );
-      if (removed) withdrawn += 1;
-    } catch (e) {
-      deps.log.warn(
-        { runId: run.id, correlationId: run.correlationId, stepId, err: toAppError(e) },
-        'queued step job not withdrawn; it will skip when it runs',
-      );
-    }
-  }
-  return withdrawn;
+  return { runId: run.id, state: 'rejected' as const };
 }
 
 /**
@@ -224,6 +150,7 @@ export async function expireApprovals(deps: EngineDeps): Promise<number> {
       { runId: run.id, correlationId: run.correlationId, reason: run.error?.message },
       'approval request expired: run rejected',
     );
+    await enqueueCompensation(deps, run.id, run.correlationId, `expired: ${run.error?.message}`);
   }
   return expired.length;
 }

@@ -1,3 +1,4 @@
+export * from './cancel-run';
 export * from './decide-run';
 export * from './dispatch-steps';
 export * from './engine-deps';
@@ -20,3 +21,4 @@ export * from './cost-report';
 export * from './budget-alerts';
 export * from './open-budget-alerts';
 export * from './amend-plan';
+export * from './compensate-run';
