@@ -148,6 +148,14 @@ describe('planner chain on the fleet', () => {
     expect(
       fleet.logs.filter((l) => l.runId === runId && l.correlationId !== correlationId),
     ).toEqual([]);
+    expect(detail.run.planning?.templateMatch).toBeUndefined();
+
+    // A model planned an intent a template could have: recorded for the cost report.
+    primary.script(planAnswer('two echoes by the model'));
+    const matched = await submit('echo 2 steps');
+    expect((await settled(matched.runId, ['succeeded'])).run.planning).toMatchObject({
+      templateMatch: 'echo-chain',
+    });
   });
 
   it('retries with Retry-After honoured, then answers; every retry is a log line of the run', async () => {
