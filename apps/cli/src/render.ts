@@ -45,6 +45,7 @@ export interface RunView {
     attempts: number;
     risk: string;
     dependsOn: string[];
+    costUsd?: number;
   }>;
 }
 
@@ -101,6 +102,7 @@ function renderReview(view: RunView, review: PlanReview): string[] {
     risk: s.risk,
     est: `${duration(s.estimatedMs)} (${s.durationBasis === 'observed-p50' ? `p50 of ${s.samples}` : s.durationBasis === 'default' ? 'default' : 'tool'})`,
     cost: money(s.estimatedCostUsd),
+    spent: money(live.get(s.stepId)?.costUsd ?? 0),
     state: live.get(s.stepId)?.state ?? '-',
     attempts: live.get(s.stepId)?.attempts ?? 0,
   }));
@@ -115,6 +117,7 @@ function renderReview(view: RunView, review: PlanReview): string[] {
       'risk',
       'est',
       'cost',
+      'spent',
       'state',
       'attempts',
     ]),

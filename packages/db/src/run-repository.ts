@@ -79,6 +79,8 @@ export interface ListRunsOptions {
 /** A step with its attempts, oldest first. */
 export interface StepDetail extends StepRow {
   attemptHistory: StepAttemptRow[];
+  /** What the step actually cost: its tool charges and its model calls, every attempt. */
+  costUsd: number;
 }
 
 /** Everything about one run, for the API. */
@@ -365,20 +367,33 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
       if (!isUuid(id)) return undefined;
       const run = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) return undefined;
-      const [plan, steps, attempts, llmCalls] = await Promise.all([
+      const [plan, steps, attempts, calls, charges] = await Promise.all([
         db.selectFrom('plans').selectAll().where('runId', '=', id).executeTakeFirst(),
         db.selectFrom('steps').selectAll().where('runId', '=', id).orderBy('position').execute(),
         db.selectFrom('stepAttempts').selectAll().where('runId', '=', id).orderBy('id').execute(),
         db.selectFrom('llmCalls').selectAll().where('runId', '=', id).orderBy('id').execute(),
+        db
+          .selectFrom('toolCharges')
+          .select(['stepId', 'costUsd'])
+          .where('runId', '=', id)
+          .execute(),
       ]);
       const byStep = new Map<string, StepAttemptRow[]>();
       for (const a of attempts.map(toStepAttemptRow))
         byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
+      const llmCalls = calls.map(toLlmCallRow);
+      const cost = new Map<string, number>();
+      for (const c of [...charges.map((c) => ({ ...c, costUsd: Number(c.costUsd) })), ...llmCalls])
+        if (c.stepId !== null) cost.set(c.stepId, (cost.get(c.stepId) ?? 0) + c.costUsd);
       return {
         run: toRunRow(run),
         plan: plan ? toPlanRow(plan) : null,
-        steps: steps.map((s) => ({ ...toStepRow(s), attemptHistory: byStep.get(s.stepId) ?? [] })),
-        llmCalls: llmCalls.map(toLlmCallRow),
+        steps: steps.map((s) => ({
+          ...toStepRow(s),
+          attemptHistory: byStep.get(s.stepId) ?? [],
+          costUsd: cost.get(s.stepId) ?? 0,
+        })),
+        llmCalls,
       };
     },
 
