@@ -26,7 +26,9 @@ describe('agentry submit, approve and runs', () => {
     expect(out).toMatch(/step s2 \(echo\) succeeded/);
     expect(out).toMatch(/run succeeded/);
     expect(out).toContain(`run ${runId}  tenant cli  state succeeded`);
-    expect(out).toMatch(/#\s+STEP\s+TOOL\s+INPUT\s+AFTER\s+RISK\s+EST\s+COST\s+SPENT\s+STATE\s+ATTEMPTS/);
+    expect(out).toMatch(
+      /#\s+STEP\s+TOOL\s+INPUT\s+AFTER\s+RISK\s+EST\s+COST\s+SPENT\s+STATE\s+ATTEMPTS/,
+    );
     expect(out).toMatch(
       /2\s+s2\s+echo\s+\{.*\}\s+s1\s+low\s+1 ms \(tool\)\s+\$0\.00\s+\$0\.00\s+succeeded\s+1/,
     );
