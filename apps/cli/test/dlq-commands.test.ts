@@ -38,16 +38,23 @@ describe('agentry dlq', () => {
     };
     expect(shown).toMatchObject({ jobId: jobIds.step(runId, 'third'), runId, stepId: 'third' });
 
-    // With the executor stopped, the replayed job stays where replay put it.
+    // With the executor stopped, the replayed job stays where replay put it. The dead letter is
+    // the step that failed its run, so replaying it resumes the run from that step.
     await fleet.executor.close({ deadlineMs: 5_000 });
     const replayed = await runCli(['dlq', 'replay', id], fleet.env);
-    expect(JSON.parse(replayed.out)).toEqual({
+    expect(JSON.parse(replayed.out)).toMatchObject({
       id,
       sourceQueue: 'agentry.step',
       jobId: shown.jobId,
-      mode: 'retried',
+      mode: 'resumed',
+      resumed: { runId, state: 'running' },
     });
-    expect(await fleet.api.rawQueue('agentry.step').getJobState(shown.jobId)).toBe('waiting');
+    expect((await fleet.api.services.repos.runs.get(runId))?.state).toBe('running');
+    // The drill's completed steps were compensated, so the run starts again from its first step;
+    // `third` is queued again once the steps before it have run.
+    const queue = fleet.api.rawQueue('agentry.step');
+    expect(await queue.getJobState(jobIds.step(runId, 'first'))).toBe('waiting');
+    expect((await fleet.api.services.repos.steps.get(runId, 'third'))?.state).toBe('pending');
 
     const after = await runCli(['dlq', 'list', '--queue', 'agentry.step'], fleet.env);
     expect(after.out).not.toContain(id);

@@ -14,6 +14,11 @@ export async function handleCompensateJob(
 ): Promise<{ compensated: string[]; withoutCompensation: string[] }> {
   const compensated: string[] = [];
   const withoutCompensation: string[] = [];
+  if ((await deps.repos.runs.get(payload.runId))?.state === 'running') {
+    // The run was resumed (its dead letter replayed) before this job started: nothing to undo.
+    ctx.log.info({ reason: payload.reason }, 'run resumed: compensation skipped');
+    return { compensated, withoutCompensation };
+  }
   for (const step of await deps.repos.steps.forCompensation(payload.runId)) {
     const tool = deps.tools.get(step.tool);
     if (!tool?.compensate) {

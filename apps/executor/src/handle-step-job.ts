@@ -1,4 +1,4 @@
-import { dispatchSteps, enqueueCompensation, type EngineDeps } from '@agentry/engine';
+import { dispatchSteps, enqueueCompensation, resumeRun, type EngineDeps } from '@agentry/engine';
 import type { JobContext, RunCancellation } from '@agentry/queue';
 import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
 import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
@@ -47,6 +47,21 @@ export async function handleStepJob(
     jobId: ctx.jobId,
     worker: ctx.worker,
   });
+  if (
+    claim.kind === 'skip' &&
+    claim.reason === 'run-not-running' &&
+    claim.step?.state === 'failed'
+  ) {
+    // A step job of a step that failed for good runs again only when someone retried its failed
+    // job (Bull Board): that is a replay of its dead letter, so the run resumes from this step.
+    await resumeRun(deps, {
+      runId,
+      stepId,
+      actor: 'job retry',
+      reason: 'its failed job was retried',
+    });
+    return handleStepJob(deps, payload, ctx);
+  }
   if (claim.kind === 'skip') {
     ctx.log.info({ reason: claim.reason }, 'step skipped');
     return { outcome: 'skipped', reason: claim.reason };

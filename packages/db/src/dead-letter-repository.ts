@@ -53,6 +53,11 @@ export interface DeadLetterRepository {
   /** Set `replayed_at` and bump `replay_count`; undefined for an unknown id. */
   markReplayed(id: string): Promise<DeadLetterRow | undefined>;
   /**
+   * Mark the unreplayed dead letter of a job replayed (the job was run again another way: a retry
+   * from Bull Board); its id, or undefined when there was none.
+   */
+  markJobReplayed(sourceQueue: string, jobId: string): Promise<string | undefined>;
+  /**
    * Delete by ids and/or failed before `olderThan` (both: both must match); the number deleted.
    * Throws `VALIDATION` when given neither, rather than delete everything.
    */
@@ -155,6 +160,18 @@ export function createDeadLetterRepository(
         .returningAll()
         .executeTakeFirst();
       return row && toDeadLetterRow(row);
+    },
+
+    async markJobReplayed(sourceQueue, jobId) {
+      const row = await db
+        .updateTable('deadLetters')
+        .set((eb) => ({ replayedAt: clock(), replayCount: eb('replayCount', '+', 1) }))
+        .where('sourceQueue', '=', sourceQueue)
+        .where('jobId', '=', jobId)
+        .where('replayedAt', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      return row?.id;
     },
 
     async purge({ ids, olderThan }) {

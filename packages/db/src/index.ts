@@ -1,5 +1,6 @@
 export type { AmendPlanInput, AmendPlanResult } from './amend-plan';
 export type { ApproveInput, ApproveResult } from './approvals';
+export type { ResumeResult } from './resume-run';
 export * from './audit-repository';
 export * from './budget-repository';
 export * from './conversation-repository';

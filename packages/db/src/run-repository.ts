@@ -12,6 +12,7 @@ import {
 } from '@agentry/schema';
 import { amendPlan, type AmendPlanInput, type AmendPlanResult } from './amend-plan';
 import type { DB } from './db';
+import { resumeRun, type ResumeResult } from './resume-run';
 import { isUuid } from './is-uuid';
 import type { LlmCallInput } from './llm-call-repository';
 import {
@@ -143,6 +144,8 @@ export interface RunRepository {
   reject(runId: string, reason: string, actor?: string): Promise<RunRow | undefined>;
   /** Reject runs whose approval request has expired (at most `limit`); answers them. */
   expireApprovals(limit: number): Promise<RunRow[]>;
+  /** Resume a run that failed at `stepId` (see `resumeRun` in resume-run.ts). */
+  resume(runId: string, stepId: string): Promise<ResumeResult>;
   /** Replace the plan of a run waiting for approval (see `amendPlan` in amend-plan.ts). */
   amendPlan(runId: string, input: AmendPlanInput): Promise<AmendPlanResult>;
   /**
@@ -355,6 +358,8 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
     expireApprovals: (limit) => expireApprovals(db, clock(), clampLimit(limit)),
 
     amendPlan: (runId, input) => amendPlan(db, clock(), runId, input),
+
+    resume: (runId, stepId) => resumeRun(db, clock(), runId, stepId),
 
     cancel: (runId, reason) =>
       stop(runId, nonTerminal, 'cancelled', {

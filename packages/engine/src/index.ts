@@ -22,3 +22,4 @@ export * from './budget-alerts';
 export * from './open-budget-alerts';
 export * from './amend-plan';
 export * from './compensate-run';
+export * from './resume-run';

@@ -31,6 +31,11 @@ export interface DeadLetterAdmin {
    *   not failed, e.g. already replayed and waiting), UNAVAILABLE (Redis down).
    */
   replay(id: string): Promise<ReplayResult>;
+  /**
+   * Mark a dead letter replayed (unless it is already) and remove its `agentry.dlq` entry without
+   * touching its job: for a job that was put back another way (a failed run resumed from its step).
+   */
+  acknowledge(id: string): Promise<void>;
   /** Delete records from the store and their entries from `agentry.dlq`; returns the store's count. */
   purge(q: { ids?: string[]; olderThan?: Date }): Promise<number>;
   /** Close the queues (not the connection). Safe to call twice. */
@@ -90,6 +95,13 @@ export function createDeadLetterAdmin(options: DeadLetterAdminOptions): DeadLett
     return { id, sourceQueue: record.sourceQueue, jobId: record.jobId, mode };
   };
 
+  const acknowledge = async (id: string): Promise<void> => {
+    const record = await store.get(id);
+    if (!record) throw new AppError('NOT_FOUND', `no dead letter ${id}`);
+    if (record.replayedAt === null) await store.markReplayed(id);
+    await redis('remove dlq entry', () => queue(queueNames.dlq).remove(jobIds.deadLetter(id)));
+  };
+
   const purge = async (q: { ids?: string[]; olderThan?: Date }): Promise<number> => {
     const dlq = queue(queueNames.dlq);
     await redis('purge dlq entries', async () => {
@@ -124,6 +136,7 @@ export function createDeadLetterAdmin(options: DeadLetterAdminOptions): DeadLett
     list: (q = {}) => store.list(q),
     get: (id) => store.get(id),
     replay,
+    acknowledge,
     purge,
     close: () => queues.closeAll(),
   };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '@agentry/schema';
+import { resumeRun } from '@agentry/engine';
+import { AppError, queueNames } from '@agentry/schema';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from './parse-input';
 
@@ -14,6 +15,33 @@ const Purge = z.strictObject({
   ids: z.array(z.uuid()).max(1_000).optional(),
   olderThan: z.iso.datetime().optional(),
 });
+
+/**
+ * Replaying the dead letter of the step that failed its run resumes the run from that step (the
+ * step, and what was cancelled or undone since, run again); undefined for any other dead letter,
+ * which is replayed as a job.
+ */
+async function resumeFailedRun(deps: ApiDeps, id: string) {
+  const letter = await deps.engine.repos.deadLetters.get(id);
+  if (letter?.runId == null || letter.stepId == null || letter.sourceQueue !== queueNames.step)
+    return undefined;
+  const run = await deps.engine.repos.runs.get(letter.runId);
+  if (run?.state !== 'failed') return undefined;
+  const resumed = await resumeRun(deps.engine, {
+    runId: run.id,
+    stepId: letter.stepId,
+    actor: 'api',
+    reason: `dead letter ${id} replayed`,
+  });
+  await deps.deadLetters.acknowledge(id);
+  return {
+    id,
+    sourceQueue: letter.sourceQueue,
+    jobId: letter.jobId,
+    mode: 'resumed' as const,
+    resumed,
+  };
+}
 
 export function deadLetterRoutes(app: FastifyInstance, deps: ApiDeps) {
   const repo = deps.engine.repos.deadLetters;
@@ -38,7 +66,8 @@ export function deadLetterRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.post('/v1/dead-letters/:id/replay', async (request) => {
     const { id } = parseInput(Params, request.params, 'dead letter id');
-    const result = await deps.deadLetters.replay(id);
+    const resumed = await resumeFailedRun(deps, id);
+    const result = resumed ?? (await deps.deadLetters.replay(id));
     await deps.engine.repos.audit.record({
       actor: 'api',
       action: 'dead-letter.replay',
