@@ -228,13 +228,13 @@ describe('run lifecycle (separate processes)', () => {
     );
     expect(ready.body).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
     let metrics = '';
-    for (let i = 0; i < 50 && !metrics.includes('agentry_queue_depth{'); i++) {
+    for (let i = 0; i < 50 && !metrics.includes('agentry_queue_jobs{'); i++) {
       metrics = await (await fetch(`${fleet.apiUrl}/metrics`)).text();
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
     expect(metrics).toMatch(
-      /agentry_queue_depth\{[^}]*queue="agentry\.dlq"[^}]*state="waiting"[^}]*\} \d+/,
+      /agentry_queue_jobs\{[^}]*queue="agentry\.dlq"[^}]*state="waiting"[^}]*\} \d+/,
     );
   });
 });

@@ -8,7 +8,7 @@ import type { Credential } from './auth';
 /** Everything the HTTP API works with; built in container.ts. */
 export interface ApiDeps {
   engine: EngineDeps;
-  deadLetters: Pick<DeadLetterAdmin, 'replay' | 'purge'>;
+  deadLetters: Pick<DeadLetterAdmin, 'replay' | 'acknowledge' | 'purge'>;
   registry: Registry;
   log: Logger;
   /** Readiness checks for /readyz: each throws when its dependency is not usable. */

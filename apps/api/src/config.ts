@@ -28,7 +28,7 @@ const apiEnv = commonEnv.extend(approvalEnv.shape).extend({
   AGENTRY_BOARD_PASSWORD: envString(),
   /** Let Bull Board retry, promote and remove jobs. Read-only by default. */
   AGENTRY_BOARD_WRITABLE: envBool(false),
-  /** How often queue depth by state is read for `agentry_queue_depth`. */
+  /** How often queue depth by state is read for `agentry_queue_jobs`. */
   AGENTRY_QUEUE_DEPTH_INTERVAL_MS: envInt(5_000, { min: 500, max: 300_000 }),
   /** Cost report: USD of one worker process for an hour (default: a small 2-vCPU instance). */
   AGENTRY_COST_WORKER_HOUR_USD: envUsd(0.0416),

@@ -6,13 +6,14 @@ import {
   type FleetServices,
   type ProcessLogging,
 } from '@agentry/engine';
-import { QueueDepthMetrics } from '@agentry/observability';
+import { FleetGauges, QueueDepthMetrics } from '@agentry/observability';
 import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import { isSecretRef, type SecretStore } from '@agentry/secrets';
 import type { Credential } from './auth';
 import type { ApiConfig } from './config';
 import { loadCostInputs } from './cost-inputs';
+import { startFleetGaugeCollector } from './fleet-gauge-collector';
 import { buildServer } from './server';
 
 export interface ApiApp {
@@ -81,6 +82,7 @@ export async function createApi(
     });
     // Queue depth by state, exported here so it is known even while no worker runs (scale from zero).
     const depth = new QueueDepthMetrics(services.registry);
+    let fleetGauges: ReturnType<typeof startFleetGaugeCollector> | undefined;
     const collector = createQueueDepthCollector({
       connection: services.producerConnection,
       prefix: services.prefix,
@@ -92,6 +94,7 @@ export async function createApi(
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        fleetGauges?.close();
         await collector.close();
         await server.close();
         if (ownsServices) await services.close();
@@ -100,6 +103,14 @@ export async function createApi(
       async start() {
         await server.listen({ port: config.port, host: config.host });
         collector.start();
+        fleetGauges = startFleetGaugeCollector({
+          gauges: new FleetGauges(services.registry),
+          repos,
+          redis: services.producerConnection,
+          queues: Object.values(queueNames),
+          intervalMs: config.queueDepthIntervalMs,
+          log: services.log,
+        });
         const address = server.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         services.log.info(

@@ -12,7 +12,7 @@ import {
   type WorkerApp,
 } from '@agentry/engine';
 import { keyRefsOf } from '@agentry/llm';
-import { RunMetrics } from '@agentry/observability';
+import { StepMetrics } from '@agentry/observability';
 import { createWorkerRuntime, listenForCancels, type RunCancellation } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
@@ -50,7 +50,7 @@ export async function createExecutor(
   const { log, registry, repos } = services;
   let cancellation: RunCancellation | undefined;
   try {
-    const runMetrics = new RunMetrics(registry);
+    const stepMetrics = new StepMetrics(registry);
     const llm = await openLlmRuntime(config.llm, {
       registry,
       keys: services.secrets,
@@ -110,7 +110,12 @@ export async function createExecutor(
       observer: {
         stepFinished: (e) => {
           if (e.outcome !== 'retried')
-            runMetrics.observeStep({ tool: e.tool, outcome: e.outcome, durationMs: e.durationMs });
+            stepMetrics.observeStep({
+              tool: e.tool,
+              outcome: e.outcome,
+              durationMs: e.durationMs,
+              attempt: e.attempt,
+            });
         },
       },
     };

@@ -9,6 +9,7 @@ export interface StepObserver {
     tool: string;
     outcome: 'succeeded' | 'failed' | 'retried' | 'cancelled';
     durationMs: number;
+    attempt: number;
   }): void;
 }
 
@@ -91,6 +92,7 @@ export async function handleStepJob(
       tool: step.tool,
       outcome: 'succeeded',
       durationMs: now() - started,
+      attempt: ctx.attempt,
     });
     await dispatchSteps(deps, runId, correlationId, done.ready);
     if (done.runSucceeded) log.info({}, 'run succeeded');
@@ -116,13 +118,23 @@ export async function handleStepJob(
       // The run was cancelled: the step stops here for good (its attempt `cancelled`, the step
       // too, since its run is no longer running). Nothing to retry or dead-letter.
       await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
-      deps.observer?.stepFinished({ tool: step.tool, outcome: 'cancelled', durationMs });
+      deps.observer?.stepFinished({
+        tool: step.tool,
+        outcome: 'cancelled',
+        durationMs,
+        attempt: ctx.attempt,
+      });
       log.info({}, 'step aborted: its run was cancelled');
       return { outcome: 'cancelled', reason: 'run cancelled' };
     }
     if (error.code === 'BUDGET_EXCEEDED') {
       const stopped = await stopForBudget(deps, claim, error, { log });
-      deps.observer?.stepFinished({ tool: step.tool, outcome: 'failed', durationMs });
+      deps.observer?.stepFinished({
+        tool: step.tool,
+        outcome: 'failed',
+        durationMs,
+        attempt: ctx.attempt,
+      });
       if (stopped.runFailed)
         await enqueueCompensation(deps, runId, correlationId, `budget stop: ${error.message}`);
       return { outcome: 'budget-stopped', ...stopped };
@@ -130,7 +142,12 @@ export async function handleStepJob(
     if (ctx.signal.aborted && error.code === 'CANCELLED') {
       // The worker is shutting down: give the step back so the next worker runs it.
       await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
-      deps.observer?.stepFinished({ tool: step.tool, outcome: 'cancelled', durationMs });
+      deps.observer?.stepFinished({
+        tool: step.tool,
+        outcome: 'cancelled',
+        durationMs,
+        attempt: ctx.attempt,
+      });
       throw error;
     }
     const final = !error.retryable || ctx.isFinalAttempt;
@@ -145,6 +162,7 @@ export async function handleStepJob(
       tool: step.tool,
       outcome: final ? 'failed' : 'retried',
       durationMs,
+      attempt: ctx.attempt,
     });
     if (runFailed)
       await enqueueCompensation(

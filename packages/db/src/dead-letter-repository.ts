@@ -57,6 +57,8 @@ export interface DeadLetterRepository {
    * from Bull Board); its id, or undefined when there was none.
    */
   markJobReplayed(sourceQueue: string, jobId: string): Promise<string | undefined>;
+  /** How many dead letters are not replayed, by source queue. */
+  unreplayedBySource(): Promise<Map<string, number>>;
   /**
    * Delete by ids and/or failed before `olderThan` (both: both must match); the number deleted.
    * Throws `VALIDATION` when given neither, rather than delete everything.
@@ -160,6 +162,16 @@ export function createDeadLetterRepository(
         .returningAll()
         .executeTakeFirst();
       return row && toDeadLetterRow(row);
+    },
+
+    async unreplayedBySource() {
+      const rows = await db
+        .selectFrom('deadLetters')
+        .select((eb) => ['sourceQueue', eb.fn.countAll<string | number>().as('n')])
+        .where('replayedAt', 'is', null)
+        .groupBy('sourceQueue')
+        .execute();
+      return new Map(rows.map((r) => [r.sourceQueue, Number(r.n)]));
     },
 
     async markJobReplayed(sourceQueue, jobId) {

@@ -1,4 +1,4 @@
-import { createHealthServer } from '@agentry/observability';
+import { DrainMetrics, createHealthServer } from '@agentry/observability';
 import type { FleetServices } from './fleet-services';
 
 /** A worker process's app: what `main.ts`, `agentry dev` and tests start and close. */
@@ -44,12 +44,15 @@ export function workerApp(options: {
         checks: { ...services.readiness, worker: () => worker.ready() },
       })
     : undefined;
+  const drainMetrics = new DrainMetrics(services.registry);
   let closing: Promise<void> | undefined;
   const close = (o: { deadlineMs?: number } = {}) =>
     (closing ??= (async () => {
       health?.setDraining();
       options.beforeDrain?.();
+      const started = performance.now();
       await worker.close({ deadlineMs: o.deadlineMs ?? options.shutdownDeadlineMs });
+      drainMetrics.observe(performance.now() - started);
       await options.afterDrain?.();
       await health?.close();
       if (options.ownsServices) await services.close();

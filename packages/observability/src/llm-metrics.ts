@@ -42,7 +42,7 @@ export class LlmMetrics {
   readonly #timeouts: Counter<'provider' | 'model'>;
   readonly #breaker: Gauge<'provider' | 'model'>;
   readonly #transitions: Counter<'provider' | 'model' | 'to'>;
-  readonly #hops: Counter<'planner' | 'outcome' | 'code'>;
+  readonly #hops: () => Counter<'planner' | 'outcome' | 'code'>;
 
   constructor(registry: Registry) {
     this.#duration = getOrCreateMetric(registry, Histogram<'provider' | 'model' | 'outcome'>, {
@@ -81,11 +81,13 @@ export class LlmMetrics {
       help: 'Circuit breaker transitions, by the state entered.',
       labelNames: ['provider', 'model', 'to'] as const,
     });
-    this.#hops = getOrCreateMetric(registry, Counter<'planner' | 'outcome' | 'code'>, {
-      name: 'agentry_planner_hops_total',
-      help: 'Planners tried for a plan: planned, or skipped with the reason code (fallbacks).',
-      labelNames: ['planner', 'outcome', 'code'] as const,
-    });
+    // Registered on first use: only the planner counts hops, so the executor does not export it.
+    this.#hops = () =>
+      getOrCreateMetric(registry, Counter<'planner' | 'outcome' | 'code'>, {
+        name: 'agentry_planner_hops_total',
+        help: 'Planners tried for a plan: planned, or skipped with the reason code (fallbacks).',
+        labelNames: ['planner', 'outcome', 'code'] as const,
+      });
   }
 
   /** Record one finished model request. Never throws. */
@@ -115,6 +117,6 @@ export class LlmMetrics {
   }
 
   countHop(planner: string, outcome: 'planned' | 'skipped', code = 'none'): void {
-    this.#hops.inc({ planner, outcome, code });
+    this.#hops().inc({ planner, outcome, code });
   }
 }

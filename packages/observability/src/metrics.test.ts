@@ -4,7 +4,7 @@ import { createRegistry } from './create-registry';
 import { DeadLetterMetrics } from './dead-letter-metrics';
 import { JobMetrics } from './job-metrics';
 import { QueueDepthMetrics } from './queue-depth-metrics';
-import { RunMetrics } from './run-metrics';
+import { StepMetrics } from './step-metrics';
 
 const text = (registry: Registry) => registry.metrics();
 
@@ -103,16 +103,16 @@ describe('QueueDepthMetrics', () => {
       12.5,
     );
     let out = await text(registry);
-    expect(out).toContain('# TYPE agentry_queue_depth gauge');
-    expect(out).toContain('agentry_queue_depth{queue="agentry.plan",state="waiting"} 4');
-    expect(out).toContain('agentry_queue_depth{queue="agentry.plan",state="active"} 2');
-    expect(out).toContain('agentry_queue_depth{queue="agentry.plan",state="waiting-children"} 3');
+    expect(out).toContain('# TYPE agentry_queue_jobs gauge');
+    expect(out).toContain('agentry_queue_jobs{queue="agentry.plan",state="waiting"} 4');
+    expect(out).toContain('agentry_queue_jobs{queue="agentry.plan",state="active"} 2');
+    expect(out).toContain('agentry_queue_jobs{queue="agentry.plan",state="waiting-children"} 3');
     expect(out).not.toContain('bogus');
     expect(out).toContain('agentry_queue_oldest_waiting_age_seconds{queue="agentry.plan"} 12.5');
 
     metrics.set('agentry.plan', { waiting: 0 }, 0);
     out = await text(registry);
-    expect(out).toContain('agentry_queue_depth{queue="agentry.plan",state="waiting"} 0');
+    expect(out).toContain('agentry_queue_jobs{queue="agentry.plan",state="waiting"} 0');
     expect(out).toContain('agentry_queue_oldest_waiting_age_seconds{queue="agentry.plan"} 0');
   });
 });
@@ -135,25 +135,34 @@ describe('DeadLetterMetrics', () => {
   });
 });
 
-describe('RunMetrics', () => {
-  it('counts runs and steps and records step durations', async () => {
+describe('StepMetrics', () => {
+  it('counts steps and records their durations and attempts', async () => {
     const registry = createRegistry();
-    const metrics = new RunMetrics(registry);
-    metrics.countRun('succeeded');
-    metrics.countRun('awaiting_approval');
-    metrics.observeStep({ tool: 'http.request', outcome: 'succeeded', durationMs: 250 });
-    metrics.observeStep({ tool: 'http.request', outcome: 'failed', durationMs: 2000 });
+    const metrics = new StepMetrics(registry);
+    metrics.observeStep({
+      tool: 'http.request',
+      outcome: 'succeeded',
+      durationMs: 250,
+      attempt: 1,
+    });
+    metrics.observeStep({ tool: 'http.request', outcome: 'failed', durationMs: 2000, attempt: 3 });
     const out = await text(registry);
-    expect(out).toContain('agentry_runs_total{outcome="succeeded"} 1');
-    expect(out).toContain('agentry_runs_total{outcome="awaiting_approval"} 1');
-    expect(out).toContain('agentry_steps_total{tool="http.request",outcome="succeeded"} 1');
-    expect(out).toContain('agentry_steps_total{tool="http.request",outcome="failed"} 1');
-    expect(out).toContain('# TYPE agentry_step_duration_seconds histogram');
     expect(out).toContain(
-      'agentry_step_duration_seconds_sum{tool="http.request",outcome="succeeded"} 0.25',
+      'agentry_executor_step_attempts_bucket{le="2",tool="http.request",outcome="failed"} 0',
     );
     expect(out).toContain(
-      'agentry_step_duration_seconds_bucket{le="2.5",tool="http.request",outcome="failed"} 1',
+      'agentry_executor_step_attempts_bucket{le="3",tool="http.request",outcome="failed"} 1',
+    );
+    expect(out).toContain(
+      'agentry_executor_steps_total{tool="http.request",outcome="succeeded"} 1',
+    );
+    expect(out).toContain('agentry_executor_steps_total{tool="http.request",outcome="failed"} 1');
+    expect(out).toContain('# TYPE agentry_executor_step_duration_seconds histogram');
+    expect(out).toContain(
+      'agentry_executor_step_duration_seconds_sum{tool="http.request",outcome="succeeded"} 0.25',
+    );
+    expect(out).toContain(
+      'agentry_executor_step_duration_seconds_bucket{le="2.5",tool="http.request",outcome="failed"} 1',
     );
   });
 });

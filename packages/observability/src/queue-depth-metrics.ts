@@ -10,7 +10,7 @@ const aliases: Readonly<Record<string, string>> = { wait: 'waiting' };
 /**
  * Queue backlog, the signal KEDA scales on and on-call alerts watch:
  *
- * - `agentry_queue_depth{queue,state}` — gauge of jobs per state ({@link queueDepthStates}).
+ * - `agentry_queue_jobs{queue,state}` — gauge of jobs per state ({@link queueDepthStates}).
  * - `agentry_queue_oldest_waiting_age_seconds{queue}` — gauge, age of the oldest waiting job.
  *
  * Knows nothing of BullMQ: the queue package's collector reads the counts and calls {@link set}.
@@ -21,7 +21,7 @@ export class QueueDepthMetrics {
 
   constructor(registry: Registry) {
     this.#depth = getOrCreateMetric(registry, Gauge<'queue' | 'state'>, {
-      name: 'agentry_queue_depth',
+      name: 'agentry_queue_jobs',
       help: 'Jobs in the queue by state.',
       labelNames: ['queue', 'state'] as const,
     });
