@@ -16,9 +16,7 @@ interface Documented {
 /** The catalog table of docs/metrics.md. */
 async function catalog(): Promise<Documented[]> {
   const doc = await readFile(join(repoRoot, 'docs/metrics.md'), 'utf8');
-  const rows = [
-    ...doc.matchAll(/^\|\s*`(agentry_[a-z_]+)`\s*\|\s*(\w+)\s*\|([^|]+)\|([^|]+)\|/gm),
-  ];
+  const rows = [...doc.matchAll(/^\|\s*`(agentry_[a-z_]+)`\s*\|\s*(\w+)\s*\|([^|]+)\|([^|]+)\|/gm)];
   return rows.map(([, name = '', type = '', labels = '', processes = '']) => ({
     name,
     type,
