@@ -44,6 +44,24 @@ describe('run lifecycle (separate processes)', () => {
         (l) => l.runId === submitted.body.runId && l.correlationId === 'corr-e2e-deploy',
       ),
     ).toBe(true);
+    // Every line of the run, in every process, carries its correlation id and tenant; every line
+    // of a job also its queue, job id and attempt (and a step's its step id).
+    const runLines = fleet.processes.flatMap((p) =>
+      p.lines.filter((l) => l.runId === submitted.body.runId),
+    );
+    expect(runLines.length).toBeGreaterThan(10);
+    for (const line of runLines) {
+      expect(line, line.msg).toMatchObject({ correlationId: 'corr-e2e-deploy', tenantId: 'acme' });
+      if (line.jobId !== undefined) {
+        expect(line, line.msg).toMatchObject({
+          queue: expect.stringMatching(/^agentry\./) as string,
+          attempt: expect.any(Number) as number,
+        });
+      }
+    }
+    expect(stepLogs.every((l) => typeof l.jobId === 'string' && l.queue === 'agentry.step')).toBe(
+      true,
+    );
   });
 
   it('honours the idempotency key: a repeated submit returns the same run and plans once', async () => {

@@ -27,7 +27,7 @@ describe('/v1/dead-letters', () => {
       tenantId: 'acme',
     });
     const roots = await storePlan(api, body.runId, { s1: [] }, 'running');
-    await dispatchSteps(api.services.engine, body.runId, 'corr-dl', roots);
+    await dispatchSteps(api.services.engine, { id: body.runId, correlationId: 'corr-dl' }, roots);
     const runtime = createWorkerRuntime({
       queue: 'agentry.step',
       connection: { url: redisUrl },

@@ -153,8 +153,7 @@ export async function createExecutor(
           if (runFailed)
             await enqueueCompensation(
               deps,
-              runId,
-              correlationId,
+              { id: runId, correlationId, tenantId: failure.payload.tenantId },
               `step ${stepId}: ${error.message}`,
             );
         },

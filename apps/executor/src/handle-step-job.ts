@@ -1,5 +1,5 @@
 import { dispatchSteps, enqueueCompensation, resumeRun, type EngineDeps } from '@agentry/engine';
-import type { JobContext, RunCancellation } from '@agentry/queue';
+import { failureLevel, type JobContext, type RunCancellation } from '@agentry/queue';
 import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
 import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
 import type { ToolRegistry } from './tools';
@@ -42,6 +42,7 @@ export async function handleStepJob(
   ctx: JobContext,
 ): Promise<StepJobResult> {
   const { runId, stepId, correlationId } = payload;
+  const run = { id: runId, correlationId, tenantId: payload.tenantId };
   const now = deps.now ?? Date.now;
   const claim = await deps.repos.steps.startAttempt(runId, stepId, {
     attempt: ctx.attempt,
@@ -94,7 +95,7 @@ export async function handleStepJob(
       durationMs: now() - started,
       attempt: ctx.attempt,
     });
-    await dispatchSteps(deps, runId, correlationId, done.ready);
+    await dispatchSteps(deps, run, done.ready);
     if (done.runSucceeded) log.info({}, 'run succeeded');
     else if (!done.alreadyDone && (done.runState === 'failed' || done.runState === 'cancelled')) {
       // This step was in flight while its run ended (a sibling failed it, or it was cancelled): it
@@ -104,8 +105,7 @@ export async function handleStepJob(
       log.warn({ runState: done.runState }, 'step finished after its run ended; compensating it');
       await enqueueCompensation(
         deps,
-        runId,
-        correlationId,
+        run,
         `step ${stepId} finished after the run was ${done.runState}`,
         `${jobIds.compensate(runId)}.${stepId}`,
       );
@@ -135,8 +135,7 @@ export async function handleStepJob(
         durationMs,
         attempt: ctx.attempt,
       });
-      if (stopped.runFailed)
-        await enqueueCompensation(deps, runId, correlationId, `budget stop: ${error.message}`);
+      if (stopped.runFailed) await enqueueCompensation(deps, run, `budget stop: ${error.message}`);
       return { outcome: 'budget-stopped', ...stopped };
     }
     if (ctx.signal.aborted && error.code === 'CANCELLED') {
@@ -151,7 +150,7 @@ export async function handleStepJob(
       throw error;
     }
     const final = !error.retryable || ctx.isFinalAttempt;
-    log.warn(
+    log[failureLevel(ctx.attempt, final)](
       { err: error, code: error.code, final },
       final ? 'step failed for good' : 'step failed, will retry',
     );
@@ -164,13 +163,7 @@ export async function handleStepJob(
       durationMs,
       attempt: ctx.attempt,
     });
-    if (runFailed)
-      await enqueueCompensation(
-        deps,
-        runId,
-        correlationId,
-        `step ${stepId} failed: ${error.message}`,
-      );
+    if (runFailed) await enqueueCompensation(deps, run, `step ${stepId} failed: ${error.message}`);
     throw error;
   } finally {
     cancel?.release();

@@ -43,6 +43,16 @@ describe('executor: retryable failures', () => {
       reason: 'echo: rehearsed transient failure',
     });
 
+    // Rising severity: a first transient failure is info, a repeat warn, the last one error.
+    const failures = t.fleet.logs.filter(
+      (l) => l.runId === runId && l.stepId === 'c' && String(l.msg).startsWith('step failed'),
+    );
+    expect(failures.map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'step failed, will retry'],
+      ['warn', 'step failed, will retry'],
+      ['error', 'step failed for good'],
+    ]);
+
     await waitFor(() => t.rec.compensations.length === 2, 5_000, 'compensations');
     expect(t.rec.compensations).toEqual(['b', 'a']);
     const after = await t.fleet.repos.runs.detail(runId);

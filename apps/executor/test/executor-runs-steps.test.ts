@@ -54,7 +54,9 @@ describe('executor: running plans', () => {
       'job done',
     );
     await queue.remove(jobId);
-    expect(await dispatchSteps(t.fleet.services.engine, runId, correlationId, rootStepIds)).toBe(1);
+    expect(
+      await dispatchSteps(t.fleet.services.engine, { id: runId, correlationId }, rootStepIds),
+    ).toBe(1);
     await waitFor(
       async () => (await queue.getJob(jobId))?.finishedOn !== undefined,
       5_000,

@@ -37,7 +37,7 @@ describe('executor: a step whose worker keeps dying', () => {
     });
     if (claim.kind !== 'run') throw new Error('step done should be runnable');
     await fleet.repos.steps.complete(runId, 'done', claim.attemptId, { stepId: 'done' });
-    await dispatchSteps(fleet.services.engine, runId, correlationId, ['doomed']);
+    await dispatchSteps(fleet.services.engine, { id: runId, correlationId }, ['doomed']);
     const jobId = jobIds.step(runId, 'doomed');
     const queue = fleet.queue(queueNames.step);
 

@@ -117,8 +117,7 @@ export async function startRun(
   const seeded = await seedPlannedRun(fleet.repos, steps, options);
   await dispatchSteps(
     fleet.services.engine,
-    seeded.runId,
-    seeded.correlationId,
+    { id: seeded.runId, correlationId: seeded.correlationId, tenantId: 'acme' },
     seeded.rootStepIds,
   );
   return seeded;

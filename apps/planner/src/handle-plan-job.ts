@@ -87,7 +87,7 @@ export async function handlePlanJob(
   if (run.state !== 'pending') {
     // A re-delivered plan job after the commit: make sure the root steps were enqueued.
     const queued = run.state === 'running' ? await deps.repos.steps.queued(run.id) : [];
-    const redispatched = await dispatchSteps(deps, run.id, run.correlationId, queued);
+    const redispatched = await dispatchSteps(deps, run, queued);
     return { runId, outcome: 'already-planned', state: run.state, redispatched };
   }
 
@@ -188,7 +188,7 @@ export async function handlePlanJob(
     ),
   );
   if (calls.some((c) => c.costUsd > 0)) deps.afterSpend?.();
-  await dispatchSteps(deps, run.id, run.correlationId, saved.roots);
+  await dispatchSteps(deps, run, saved.roots);
   const fields = {
     runId,
     source: validated.plan.source,

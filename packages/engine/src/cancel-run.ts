@@ -38,8 +38,7 @@ export async function cancelRun(deps: EngineDeps, decision: Decision) {
   // run whose steps had not completed has nothing to undo (no empty compensate job).
   const compensating = await enqueueCompensation(
     deps,
-    run.id,
-    run.correlationId,
+    run,
     `cancelled: ${decision.reason ?? 'no reason given'}`,
   );
   const spentUsd = (await deps.repos.costs.runSpend(run.id))?.spentUsd ?? 0;

@@ -1,5 +1,5 @@
 import { jobIds } from '@agentry/schema';
-import type { EngineDeps } from './engine-deps';
+import type { EngineDeps, RunRef } from './engine-deps';
 
 /**
  * Queue the undo of a failed run's completed steps (idempotent per `jobId`, by default one per
@@ -8,16 +8,16 @@ import type { EngineDeps } from './engine-deps';
  */
 export async function enqueueCompensation(
   deps: EngineDeps,
-  runId: string,
-  correlationId: string,
+  run: RunRef,
   reason: string,
-  jobId = jobIds.compensate(runId),
+  jobId = jobIds.compensate(run.id),
 ): Promise<number> {
+  const { id: runId, correlationId, tenantId } = run;
   const toUndo = await deps.repos.steps.forCompensation(runId);
   if (toUndo.length === 0) return 0;
   await deps.producer.enqueue(
     'compensate',
-    { runId, correlationId, reason: reason.slice(0, 2_000) },
+    { runId, correlationId, reason: reason.slice(0, 2_000), ...(tenantId ? { tenantId } : {}) },
     { jobId },
   );
   return toUndo.length;

@@ -84,7 +84,7 @@ export async function approveRun(deps: EngineDeps, approval: Approval) {
         { ...approval, actor: 'agentry', reason: 'expired' },
         'reject',
       );
-      await enqueueCompensation(deps, run.id, run.correlationId, 'approval request expired');
+      await enqueueCompensation(deps, run, 'approval request expired');
       throw new AppError('CONFLICT', `run ${run.id}: ${result.run.error?.message ?? 'expired'}`, {
         details: { state: 'rejected', expired: true },
       });
@@ -101,7 +101,7 @@ export async function approveRun(deps: EngineDeps, approval: Approval) {
     planHash: approval.planHash,
     ...(approval.budgetUsd === undefined ? {} : { budgetUsd: approval.budgetUsd }),
   });
-  await dispatchSteps(deps, run.id, run.correlationId, result.roots);
+  await dispatchSteps(deps, run, result.roots);
   return { runId: run.id, state: 'running' as const, planHash: approval.planHash };
 }
 
@@ -123,12 +123,7 @@ export async function rejectRun(deps: EngineDeps, decision: Decision) {
   if (!rejected) throw new AppError('CONFLICT', `run ${run.id} changed state meanwhile`);
   await recordDecision(deps, run, decision, 'reject');
   // A run parked by a budget stop has completed steps: undo them as for a failure.
-  await enqueueCompensation(
-    deps,
-    run.id,
-    run.correlationId,
-    `rejected: ${rejected.error?.message}`,
-  );
+  await enqueueCompensation(deps, run, `rejected: ${rejected.error?.message}`);
   return { runId: run.id, state: 'rejected' as const };
 }
 
@@ -150,7 +145,7 @@ export async function expireApprovals(deps: EngineDeps): Promise<number> {
       { runId: run.id, correlationId: run.correlationId, reason: run.error?.message },
       'approval request expired: run rejected',
     );
-    await enqueueCompensation(deps, run.id, run.correlationId, `expired: ${run.error?.message}`);
+    await enqueueCompensation(deps, run, `expired: ${run.error?.message}`);
   }
   return expired.length;
 }

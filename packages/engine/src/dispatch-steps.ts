@@ -1,12 +1,13 @@
 import type { ReadyStep } from '@agentry/db';
 import { AppError, jobIds } from '@agentry/schema';
-import type { EngineDeps } from './engine-deps';
+import type { EngineDeps, RunRef } from './engine-deps';
 
 /**
  * Enqueue step jobs for steps the database already marked `queued`. Job ids are deterministic,
  * so dispatching a step twice is a no-op (the count of jobs actually created is returned); call
  * it again after any crash between commit and enqueue. A finished job left under a step's id is
- * replaced (the step is queued again in the database, so that job is stale). Pass `{ stepId, maxAttempts }` (what
+ * replaced (the step is queued again in the database, so that job is stale). Pass `{ stepId,
+ * maxAttempts }` (what
  * `complete`, `savePlan`, `approve` and `queued` return) to enqueue without reading the step; a
  * bare step id costs one read of the step (`NOT_FOUND` when it does not exist).
  */
@@ -14,10 +15,10 @@ const finished = ['completed', 'failed'] as const;
 
 export async function dispatchSteps(
   deps: EngineDeps,
-  runId: string,
-  correlationId: string,
+  run: RunRef,
   steps: ReadonlyArray<string | ReadyStep>,
 ): Promise<number> {
+  const { id: runId, correlationId, tenantId } = run;
   let created = 0;
   for (const s of steps) {
     const step = typeof s === 'string' ? await deps.repos.steps.get(runId, s) : s;
@@ -26,7 +27,7 @@ export async function dispatchSteps(
     const enqueue = () =>
       deps.producer.enqueue(
         'step',
-        { runId, stepId: step.stepId, correlationId },
+        { runId, stepId: step.stepId, correlationId, ...(tenantId ? { tenantId } : {}) },
         { jobId, attempts: step.maxAttempts },
       );
     let result = await enqueue();

@@ -20,6 +20,13 @@ export interface EngineLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** The run a job belongs to, as its payload names it (the tenant binds its log lines). */
+export interface RunRef {
+  id: string;
+  correlationId: string;
+  tenantId?: string;
+}
+
 /** What every run-lifecycle operation works with: Postgres (the truth) and the queues. */
 export interface EngineDeps {
   repos: Repositories;

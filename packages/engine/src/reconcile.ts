@@ -35,7 +35,7 @@ export async function reconcile(
   }
   for (const run of await deps.repos.runs.stale({ states: ['running'], olderThan, limit })) {
     const queued = await deps.repos.steps.queued(run.id);
-    const dispatched = await dispatchSteps(deps, run.id, run.correlationId, queued);
+    const dispatched = await dispatchSteps(deps, run, queued);
     report.stepsDispatched += dispatched;
     if (dispatched > 0) repaired.push({ runId: run.id, correlationId: run.correlationId });
   }

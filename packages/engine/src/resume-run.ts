@@ -57,7 +57,7 @@ export async function resumeRun(deps: EngineDeps, decision: Decision & { stepId:
     },
     'run resumed from its failed step',
   );
-  await dispatchSteps(deps, run.id, run.correlationId, result.ready);
+  await dispatchSteps(deps, run, result.ready);
   return {
     runId: run.id,
     state: 'running' as const,

@@ -122,7 +122,7 @@ describe('approveRun / rejectRun / cancelRun', () => {
       { id: 'a', tool: 'echo' },
       { id: 'b', tool: 'echo' },
     ]);
-    expect(await dispatchSteps(h.deps, runId, correlationId, rootStepIds)).toBe(2);
+    expect(await dispatchSteps(h.deps, { id: runId, correlationId }, rootStepIds)).toBe(2);
     expect(await cancelRun(h.deps, decision(runId))).toMatchObject({
       state: 'cancelled',
       withdrawnJobs: 2,

@@ -18,12 +18,14 @@ describe('dispatchSteps', () => {
       { id: 'c', tool: 'echo', dependsOn: ['a', 'b'] },
     ]);
     expect(rootStepIds).toEqual(['a', 'b']);
-    expect(await dispatchSteps(h.deps, runId, correlationId, rootStepIds)).toBe(2);
-    expect(await dispatchSteps(h.deps, runId, correlationId, rootStepIds)).toBe(0);
+    expect(await dispatchSteps(h.deps, { id: runId, correlationId }, rootStepIds)).toBe(2);
+    expect(await dispatchSteps(h.deps, { id: runId, correlationId }, rootStepIds)).toBe(0);
     const a = await h.queue(queueNames.step).getJob(jobIds.step(runId, 'a'));
     const b = await h.queue(queueNames.step).getJob(jobIds.step(runId, 'b'));
     expect([a?.opts.attempts, b?.opts.attempts]).toEqual([4, 1]);
-    await expect(dispatchSteps(h.deps, runId, correlationId, ['nope'])).rejects.toMatchObject({
+    await expect(
+      dispatchSteps(h.deps, { id: runId, correlationId }, ['nope']),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });

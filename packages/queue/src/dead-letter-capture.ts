@@ -13,7 +13,7 @@ import type { Job, Queue } from 'bullmq';
 import type { DeadLetterEntry, DeadLetterStore, FailedForGood } from './dead-letter-store';
 import { jobOptionsFor } from './job-options-for';
 import { parseJobPayload } from './parse-job-payload';
-import type { QueueLogger } from './queue-logger';
+import { failureLevel, type QueueLogger } from './queue-logger';
 import type { QueueObserver } from './queue-observer';
 
 /** The ids a payload carries, for log bindings and dead letters (only from a parsed payload). */
@@ -92,7 +92,10 @@ export function createFailureHandler(deps: FailureDeps): (err: Error, job: Job) 
     const unrecoverable = err.name === 'UnrecoverableError';
     const durationMs = deps.durationOf(jobId);
     if (!unrecoverable && attempts < maxAttempts) {
-      log.warn({ jobId, queue, attempt: attempts, maxAttempts, err }, 'job failed, will retry');
+      log[failureLevel(attempts, false)](
+        { jobId, queue, attempt: attempts, maxAttempts, err },
+        'job failed, will retry',
+      );
       safely('jobFinished', () =>
         deps.observer?.jobFinished?.({
           queue,

@@ -105,9 +105,17 @@ class RunContext implements JobContext {
       queue: this.queue,
       attempt: this.attempt,
       ...payloadIds(this.kind, this.jobId, this.payload),
+      ...tenantOf(this.payload),
     });
     return this.childLog;
   }
+}
+
+/** The tenant a payload names (a plan job's intent, or a step or compensate job's `tenantId`). */
+function tenantOf(payload: unknown): { tenantId?: string } {
+  const p = (payload ?? {}) as { tenantId?: unknown; intent?: { tenantId?: unknown } };
+  const tenantId = p.intent?.tenantId ?? p.tenantId;
+  return typeof tenantId === 'string' ? { tenantId } : {};
 }
 
 type AnyHandler = (payload: unknown, ctx: JobContext) => Promise<unknown>;

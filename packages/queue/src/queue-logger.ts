@@ -20,3 +20,13 @@ export const noopLogger: QueueLogger = {
   error: () => undefined,
   child: () => noopLogger,
 };
+
+/**
+ * How loud a failed attempt is: a first transient failure is `info` (a retry will likely fix
+ * it), later ones `warn`, and the failure that ends the job `error` — so a blip is not paged as
+ * an error, and a run of failures still rises to one.
+ */
+export function failureLevel(attempt: number, final: boolean): 'info' | 'warn' | 'error' {
+  if (final) return 'error';
+  return attempt <= 1 ? 'info' : 'warn';
+}

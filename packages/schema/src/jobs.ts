@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Intent } from './intent';
+import { Intent, TenantId } from './intent';
 import { StepId } from './plan';
 import { ErrorCode } from './errors';
 
@@ -45,6 +45,8 @@ export const StepJob = z.strictObject({
   runId: z.uuid(),
   stepId: StepId,
   correlationId: CorrelationId,
+  /** The run's tenant, for the job's log lines (optional: jobs of earlier releases lack it). */
+  tenantId: TenantId.optional(),
 });
 
 /** Payload of a compensation job: undo the run's completed steps in reverse order. */
@@ -52,6 +54,7 @@ export const CompensateJob = z.strictObject({
   runId: z.uuid(),
   correlationId: CorrelationId,
   reason: z.string().max(2_000),
+  tenantId: TenantId.optional(),
 });
 
 /** What lands on `agentry.dlq`: enough to inspect and replay the job that failed for good. */
