@@ -6,6 +6,7 @@ import { createLogger, createRegistry, redactUrl, type Logger } from '@agentry/o
 import {
   announceCancel,
   createProducer,
+  listenForLogLevels,
   createRedisConnection,
   redisKeyPrefix,
   type Producer,
@@ -110,6 +111,20 @@ export async function openFleetServices(
       'producer',
       createProducer({ connection: producerConnection, prefix, log }),
       (p) => p.close(),
+    );
+    // Log levels change at run time, fleet-wide: `PUT /v1/admin/log-level` announces on Redis.
+    stack.push(
+      'log-level listener',
+      listenForLogLevels(
+        producerConnection.duplicate({ connectionName: `${options.component}-signals` }),
+        prefix,
+        options.component,
+        (level) => {
+          log.level = level;
+        },
+        log,
+      ),
+      (l) => l.close(),
     );
     const repos = createRepositories(database.db);
     audit.attach(repos.audit);

@@ -17,3 +17,4 @@ export * from './to-queue-error';
 export * from './worker-runtime';
 export * from './queue-cache';
 export * from './run-cancellation';
+export * from './log-level-signals';

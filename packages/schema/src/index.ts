@@ -5,6 +5,7 @@ export * from './intent';
 export * from './jobs';
 export * from './json-schema';
 export * from './limits';
+export * from './log-level';
 export * from './plan';
 export * from './planning';
 export * from './review';
