@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export type Credential = (() => Promise<string>) & { reload?: () => Promise<string | undefined> };
 
 /** Whether `presented` matches the credential, reloading it once after a mismatch. */
-async function matches(
+export async function matches(
   presented: string,
   wanted: string,
   credential: Credential,
@@ -20,26 +20,41 @@ async function matches(
   return reloaded !== undefined && reloaded !== wanted && sameSecret(presented, reloaded);
 }
 
-/** Constant-time comparison of a presented secret with the expected one. */
+/**
+ * Constant-time comparison of a presented secret with the expected one. Both are hashed first, so
+ * neither the time taken nor an early exit reveals the expected secret's length.
+ */
 export function sameSecret(presented: string, expected: string): boolean {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return timingSafeEqual(digest(presented), digest(expected));
 }
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**
  * The credentials after `scheme` in an Authorization header, or '' for another scheme. The scheme
  * is case-insensitive (RFC 9110 §11.1): clients that send `bearer …` must not get a 401.
  */
-function credentials(header: string | undefined, scheme: string): string {
+export function credentials(header: string | undefined, scheme: 'Basic' | 'Bearer'): string {
   const value = header ?? '';
   return value.slice(0, scheme.length + 1).toLowerCase() === `${scheme.toLowerCase()} `
     ? value.slice(scheme.length + 1).trim()
     : '';
 }
 
+/** The user and password of `Authorization: Basic …`, or undefined when there are none. */
+export function basicCredentials(
+  header: string | undefined,
+): { user: string; password: string } | undefined {
+  const decoded = Buffer.from(credentials(header, 'Basic'), 'base64').toString('utf8');
+  const sep = decoded.indexOf(':');
+  return sep > 0 ? { user: decoded.slice(0, sep), password: decoded.slice(sep + 1) } : undefined;
+}
+
 /** The expected secret, or a 503 sent (the secret backend is down: the client may retry). */
-async function expected(credential: Credential, reply: FastifyReply): Promise<string | undefined> {
+export async function expected(
+  credential: Credential,
+  reply: FastifyReply,
+): Promise<string | undefined> {
   try {
     return await credential();
   } catch {
@@ -61,29 +76,6 @@ export function bearerAuth(token: Credential) {
         .code(401)
         .header('www-authenticate', 'Bearer realm="agentry"')
         .send({ error: { code: 'POLICY_DENIED', message: 'a valid bearer token is required' } });
-    }
-  };
-}
-
-/** onRequest hook: HTTP basic credentials `admin:<password>` must match. */
-export function basicAuth(password: Credential) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const wanted = await expected(password, reply);
-    if (wanted === undefined) return;
-    const decoded = Buffer.from(
-      credentials(request.headers.authorization, 'Basic'),
-      'base64',
-    ).toString('utf8');
-    const sep = decoded.indexOf(':');
-    const ok =
-      sep > 0 &&
-      decoded.slice(0, sep) === 'admin' &&
-      (await matches(decoded.slice(sep + 1), wanted, password));
-    if (!ok) {
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Basic realm="agentry board", charset="UTF-8"')
-        .send({ error: { code: 'POLICY_DENIED', message: 'authentication required' } });
     }
   };
 }

@@ -13,6 +13,7 @@ import {
   type ApprovalSettings,
   type CommonConfig,
 } from '@agentry/schema';
+import { toBoardConfig, type BoardConfig } from './board-config';
 
 const envUsd = (fallback: number) =>
   env(z.coerce.number().nonnegative().max(1e6).default(fallback));
@@ -24,9 +25,13 @@ const apiEnv = commonEnv.extend(approvalEnv.shape).extend({
   AGENTRY_API_HOST: env(z.string().default('127.0.0.1')),
   /** Bearer token producers and operators present on /v1 routes. Unset → open (refused in production). */
   AGENTRY_API_TOKEN: envString(),
-  /** Password for Bull Board at /admin/queues (basic auth, user "admin"). Unset → Bull Board is off. */
+  /** Bull Board password of user "viewer" (read-only): a value (development) or a secret reference. */
+  AGENTRY_BOARD_VIEWER_PASSWORD: envString(),
+  /** Bull Board password of user "operator" (may retry, remove, promote …): a value or a secret reference. */
+  AGENTRY_BOARD_OPERATOR_PASSWORD: envString(),
+  /** Deprecated: Bull Board password of user "admin", a viewer unless AGENTRY_BOARD_WRITABLE=true. */
   AGENTRY_BOARD_PASSWORD: envString(),
-  /** Let Bull Board retry, promote and remove jobs. Read-only by default. */
+  /** Deprecated: makes the "admin" user of AGENTRY_BOARD_PASSWORD an operator. */
   AGENTRY_BOARD_WRITABLE: envBool(false),
   /** How often queue depth by state is read for `agentry_queue_jobs`. */
   AGENTRY_QUEUE_DEPTH_INTERVAL_MS: envInt(5_000, { min: 500, max: 300_000 }),
@@ -46,7 +51,7 @@ export interface ApiConfig extends CommonConfig {
   port: number;
   host: string;
   apiToken: string | undefined;
-  board: { password: string | undefined; writable: boolean };
+  board: BoardConfig;
   queueDepthIntervalMs: number;
   /** What the cost report needs besides the database (`GET /v1/costs/report`). */
   costs: {
@@ -73,7 +78,12 @@ export function loadApiConfig(source: Record<string, string | undefined>): ApiCo
     port: e.AGENTRY_API_PORT,
     host: e.AGENTRY_API_HOST,
     apiToken: e.AGENTRY_API_TOKEN,
-    board: { password: e.AGENTRY_BOARD_PASSWORD, writable: e.AGENTRY_BOARD_WRITABLE },
+    board: toBoardConfig({
+      viewerPassword: e.AGENTRY_BOARD_VIEWER_PASSWORD,
+      operatorPassword: e.AGENTRY_BOARD_OPERATOR_PASSWORD,
+      legacyPassword: e.AGENTRY_BOARD_PASSWORD,
+      writable: e.AGENTRY_BOARD_WRITABLE,
+    }),
     queueDepthIntervalMs: e.AGENTRY_QUEUE_DEPTH_INTERVAL_MS,
     costs: {
       unitPrices: {

@@ -7,10 +7,11 @@ import {
   type ProcessLogging,
 } from '@agentry/engine';
 import { FleetGauges, QueueDepthMetrics } from '@agentry/observability';
-import { createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
+import { announceLogLevel, createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import { isSecretRef, type SecretStore } from '@agentry/secrets';
 import type { Credential } from './auth';
+import { boardPath } from './board';
 import type { ApiConfig } from './config';
 import { loadCostInputs } from './cost-inputs';
 import { startFleetGaugeCollector } from './fleet-gauge-collector';
@@ -40,11 +41,14 @@ export async function createApi(
       value !== undefined && isSecretRef(value) ? value : undefined;
     await requireSecrets(services.secrets, {
       AGENTRY_API_TOKEN: refOrNone(config.apiToken),
-      AGENTRY_BOARD_PASSWORD: refOrNone(config.board.password),
+      ...Object.fromEntries(config.board.users.map((u) => [u.variable, refOrNone(u.password)])),
     });
+    for (const message of config.board.deprecated) services.log.warn(message);
     const costs = await loadCostInputs(config.costs, producer);
     const server = await buildServer({
       engine: services.engine,
+      announceLogLevel: (change) =>
+        announceLogLevel(services.producerConnection, services.prefix, change),
       deadLetters: createDeadLetterAdmin({
         connection: services.producerConnection,
         prefix: services.prefix,
@@ -56,17 +60,18 @@ export async function createApi(
       apiToken:
         config.apiToken === undefined ? undefined : credentialOf(config.apiToken, services.secrets),
       readiness: services.readiness,
-      board: config.board.password
-        ? {
-            password: credentialOf(config.board.password, services.secrets),
-            writable: config.board.writable,
-            queues: [
-              producer.queue(queueNames.plan),
-              producer.queue(queueNames.step),
-              producer.queue(queueNames.dlq),
-            ],
-          }
-        : undefined,
+      board:
+        config.board.users.length > 0
+          ? {
+              // Every agentry queue, the dead-letter queue included.
+              queues: Object.values(queueNames).map((name) => producer.queue(name)),
+              users: config.board.users.map((u) => ({
+                name: u.name,
+                role: u.role,
+                password: credentialOf(u.password, services.secrets),
+              })),
+            }
+          : undefined,
       costs,
       amend: {
         knownTools: builtinToolNames,
@@ -114,7 +119,7 @@ export async function createApi(
         const address = server.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         services.log.info(
-          { port, board: config.board.password ? '/admin/queues' : 'off' },
+          { port, board: config.board.users.length > 0 ? boardPath : 'off' },
           'api listening',
         );
         return { port };

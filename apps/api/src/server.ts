@@ -5,13 +5,12 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import { AppError, limits, toError } from '@agentry/schema';
 import type { ApiDeps } from './api-deps';
-import { basicAuth, bearerAuth } from './auth';
+import { bearerAuth } from './auth';
+import { registerBoard } from './board';
 import { errorBody } from './http-error';
+import { adminRoutes } from './routes/admin';
 import { budgetRoutes } from './routes/budgets';
 import { conversationRoutes } from './routes/conversations';
 import { costRoutes } from './routes/costs';
@@ -24,7 +23,7 @@ const safeId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The HTTP gateway: the /v1 API for producers and operators, health and metrics, and Bull Board
- * behind basic auth. Built, not started: the caller listens and closes.
+ * for its viewers and operators (board.ts). Built, not started: the caller listens and closes.
  */
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -112,21 +111,16 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     runRoutes(v1, deps);
     deadLetterRoutes(v1, deps);
     costRoutes(v1, deps);
+    adminRoutes(v1, deps);
     budgetRoutes(v1, deps);
     conversationRoutes(v1, deps);
   });
 
   if (deps.board) {
-    const { queues, password, writable } = deps.board;
-    const serverAdapter = new FastifyAdapter();
-    serverAdapter.setBasePath('/admin/queues');
-    createBullBoard({
-      queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: !writable })),
-      serverAdapter,
-    });
-    await app.register(async (board) => {
-      board.addHook('onRequest', basicAuth(password));
-      await board.register(serverAdapter.registerPlugin(), { prefix: '/admin/queues' });
+    await registerBoard(app, {
+      ...deps.board,
+      token: deps.apiToken,
+      audit: deps.engine.repos.audit,
     });
   }
   return app;

@@ -6,7 +6,9 @@ import { conversationCommands } from './commands/conversations';
 import { costCommands } from './commands/cost';
 import { deadLetterCommands } from './commands/dead-letters';
 import { devCommand } from './commands/dev';
+import { doctorCommand } from './commands/doctor';
 import { fakeLlmCommand } from './commands/fake-llm';
+import { logLevelCommand } from './commands/log-level';
 import { migrateCommands } from './commands/migrate';
 import { runsCommands } from './commands/runs';
 import { secretsCommands } from './commands/secrets';
@@ -31,10 +33,12 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   runsCommands(program, api, env);
   deadLetterCommands(program, api);
   costCommands(program, api);
+  logLevelCommand(program, api, env);
   budgetCommands(program, api);
   conversationCommands(program, api);
   migrateCommands(program, env);
   fakeLlmCommand(program, env);
   secretsCommands(program, env);
+  doctorCommand(program, env);
   return program;
 }
