@@ -28,7 +28,7 @@ export interface TestDatabaseOptions extends Pick<DatabaseOptions, 'poolMax' | '
  */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const url = options.url ?? testDatabaseUrl();
-  const schema = `${options.prefix ?? 't_db'}_${randomBytes(5).toString('hex')}`;
+  const schema = `${options.prefix ?? 't_db'}_${testRunToken()}${randomBytes(5).toString('hex')}`;
   const database = await openDatabase({
     url,
     schema,
@@ -54,9 +54,13 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
  */
 export async function dropTestSchemas(url = testDatabaseUrl()): Promise<number> {
   const database = await openDatabase({ url, poolMax: 1 });
+  // Only this run's schemas (their names carry its token): another run on the same server keeps
+  // its own. Without a token (a file run outside vitest's global setup), every test schema.
+  const token = testRunToken();
+  const pattern = token === '' ? '^t_[a-z0-9_]+$' : `^t_[a-z0-9_]*_${token}[a-z0-9]*$`;
   try {
     const { rows } = await sql<{ nspname: string }>`
-      select nspname from pg_namespace where nspname ~ '^t_[a-z0-9_]+$'`.execute(database.db);
+      select nspname from pg_namespace where nspname ~ ${pattern}`.execute(database.db);
     for (const { nspname } of rows) {
       await sql`drop schema if exists ${sql.id(nspname)} cascade`.execute(database.db);
     }
@@ -64,6 +68,15 @@ export async function dropTestSchemas(url = testDatabaseUrl()): Promise<number> 
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The token of the current test run (`AGENTRY_TEST_RUN`, set by vitest's global setup and
+ * inherited by its workers; `r` and 6 lower-case hex), or empty outside one.
+ */
+function testRunToken(): string {
+  const token = process.env['AGENTRY_TEST_RUN'] ?? '';
+  return /^r[0-9a-f]{6}$/.test(token) ? token : '';
 }
 
 function testDatabaseUrl(): string {

@@ -1,0 +1,14 @@
+export type { AlertingRule, Alert, RuleEvaluation } from './alerting-rule';
+export { evaluateAlertingRule } from './alerting-rule';
+export type * from './ast';
+export { bucketQuantile, type Bucket } from './bucket-quantile';
+export { parseDuration } from './duration';
+export { evaluate } from './evaluate';
+export { extrapolatedRate } from './extrapolated-rate';
+export { expandValues, parseInputSeries, type InputSeries, type Slot } from './input-series';
+export { formatLabels, labelsKey } from './labels';
+export { parseExpr, PromQLError } from './parse-expr';
+export { formatG4, renderTemplate } from './render-template';
+export { LOOKBACK_MS } from './select';
+export type * from './types';
+export { walkExpr } from './walk-expr';
