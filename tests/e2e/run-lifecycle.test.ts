@@ -49,7 +49,7 @@ describe('run lifecycle (separate processes)', () => {
     const runLines = fleet.processes.flatMap((p) =>
       p.lines.filter((l) => l.runId === submitted.body.runId),
     );
-    expect(runLines.length).toBeGreaterThan(10);
+    expect(runLines.length).toBeGreaterThanOrEqual(3);
     for (const line of runLines) {
       expect(line, line.msg).toMatchObject({ correlationId: 'corr-e2e-deploy', tenantId: 'acme' });
       if (line.jobId !== undefined) {

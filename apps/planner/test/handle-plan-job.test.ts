@@ -77,6 +77,7 @@ describe('handlePlanJob', () => {
       runId: payload.runId,
       stepId: 'a',
       correlationId: payload.correlationId,
+      tenantId: 'acme',
     });
     expect((await step.getJob(jobIds.step(payload.runId, 'b')))?.id).toBeUndefined();
   });

@@ -31,7 +31,7 @@ describe('approveRun / rejectRun / cancelRun', () => {
       planHash,
     });
     const job = await h.queue(queueNames.step).getJob(jobIds.step(runId, 'a'));
-    expect(job?.data).toEqual({ runId, stepId: 'a', correlationId });
+    expect(job?.data).toEqual({ runId, stepId: 'a', correlationId, tenantId: 'acme' });
     expect(await h.queue(queueNames.step).getJob(jobIds.step(runId, 'b'))).toBeUndefined();
     await expect(approveRun(h.deps, decision(runId, planHash))).rejects.toMatchObject({
       code: 'CONFLICT',
@@ -100,7 +100,10 @@ describe('approveRun / rejectRun / cancelRun', () => {
     const jobs = await h.queue(queueNames.step).getJobs(['wait']);
     const compensations = jobs.filter((j) => j.name === 'compensate' && j.data.runId === runId);
     expect(compensations.map((j) => [j.id, j.data])).toEqual([
-      [jobIds.compensate(runId), { runId, correlationId, reason: 'cancelled: looked fine' }],
+      [
+        jobIds.compensate(runId),
+        { runId, correlationId, reason: 'cancelled: looked fine', tenantId: 'acme' },
+      ],
     ]);
     expect((await h.repos.audit.list({ targetId: runId })).map((a) => a.action)).toEqual([
       'run.cancel',

@@ -69,6 +69,7 @@ describe('reconcile', () => {
       runId: running.runId,
       stepId: 'y',
       correlationId: running.correlationId,
+      tenantId: 'acme',
     });
     expect(
       (await h.queue(queueNames.step).getJob(jobIds.step(running.runId, 'z')))?.id,
