@@ -26,6 +26,10 @@ describe('createQueueDepthCollector', () => {
       { intent: validIntent },
       { jobId: 'plan.later', delayMs: 60_000 },
     );
+    await producer.enqueue('plan', { intent: validIntent }, { jobId: 'plan.urgent', priority: 1 });
+    const bullmqCounts = await producer
+      .queue(queueNames.plan)
+      .getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed', 'completed');
     await producer.close();
 
     const seen = new Map<string, { counts: Record<string, number>; age: number }>();
@@ -44,7 +48,7 @@ describe('createQueueDepthCollector', () => {
     expect(seen.get(queueNames.plan)).toEqual({
       counts: {
         waiting: 2,
-        prioritized: 0,
+        prioritized: 1,
         delayed: 1,
         active: 0,
         failed: 0,
@@ -54,6 +58,9 @@ describe('createQueueDepthCollector', () => {
       },
       age: 6,
     });
+    // The same numbers BullMQ itself reports, prioritized and delayed jobs included.
+    expect(seen.get(queueNames.plan)?.counts).toMatchObject(bullmqCounts);
+    expect(bullmqCounts).toMatchObject({ waiting: 2, prioritized: 1, delayed: 1 });
     expect(seen.get(queueNames.step)?.age).toBe(0);
   });
 });
