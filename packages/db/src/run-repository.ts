@@ -12,6 +12,7 @@ import {
 } from '@agentry/schema';
 import { amendPlan, type AmendPlanInput, type AmendPlanResult } from './amend-plan';
 import type { DB } from './db';
+import { runDetail, type RunDetail } from './run-detail';
 import { resumeRun, type ResumeResult } from './resume-run';
 import { isUuid } from './is-uuid';
 import type { LlmCallInput } from './llm-call-repository';
@@ -24,19 +25,7 @@ import {
 } from './approvals';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
-import {
-  toLlmCallRow,
-  toPlanRow,
-  toRunRow,
-  toStepAttemptRow,
-  toStepRow,
-  type LlmCallRow,
-  type PlanRow,
-  type ReadyStep,
-  type RunRow,
-  type StepAttemptRow,
-  type StepRow,
-} from './rows';
+import { toRunRow, type ReadyStep, type RunRow } from './rows';
 
 /** What a new run is made of. */
 export interface CreateRunInput {
@@ -77,24 +66,9 @@ export interface ListRunsOptions {
   before?: Date;
 }
 
-/** A step with its attempts, oldest first. */
-export interface StepDetail extends StepRow {
-  attemptHistory: StepAttemptRow[];
-  /** What the step actually cost: its tool charges and its model calls, every attempt. */
-  costUsd: number;
-}
-
-/** Everything about one run, for the API. */
-export interface RunDetail {
-  run: RunRow;
-  plan: PlanRow | null;
-  /** Ordered by position (topological order). */
-  steps: StepDetail[];
-  /** Every model call of the run (planning and `llm.generate` steps), oldest first. */
-  llmCalls: LlmCallRow[];
-}
-
 /** Runs and their lifecycle. Every multi-row change is one transaction. */
+export type { RunDetail, StepDetail } from './run-detail';
+
 export interface RunRepository {
   /**
    * Record a run, idempotently: an existing run with the same id, the same
@@ -368,39 +342,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
         retryable: false,
       }),
 
-    async detail(id) {
-      if (!isUuid(id)) return undefined;
-      const run = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!run) return undefined;
-      const [plan, steps, attempts, calls, charges] = await Promise.all([
-        db.selectFrom('plans').selectAll().where('runId', '=', id).executeTakeFirst(),
-        db.selectFrom('steps').selectAll().where('runId', '=', id).orderBy('position').execute(),
-        db.selectFrom('stepAttempts').selectAll().where('runId', '=', id).orderBy('id').execute(),
-        db.selectFrom('llmCalls').selectAll().where('runId', '=', id).orderBy('id').execute(),
-        db
-          .selectFrom('toolCharges')
-          .select(['stepId', 'costUsd'])
-          .where('runId', '=', id)
-          .execute(),
-      ]);
-      const byStep = new Map<string, StepAttemptRow[]>();
-      for (const a of attempts.map(toStepAttemptRow))
-        byStep.set(a.stepId, [...(byStep.get(a.stepId) ?? []), a]);
-      const llmCalls = calls.map(toLlmCallRow);
-      const cost = new Map<string, number>();
-      for (const c of [...charges.map((c) => ({ ...c, costUsd: Number(c.costUsd) })), ...llmCalls])
-        if (c.stepId !== null) cost.set(c.stepId, (cost.get(c.stepId) ?? 0) + c.costUsd);
-      return {
-        run: toRunRow(run),
-        plan: plan ? toPlanRow(plan) : null,
-        steps: steps.map((s) => ({
-          ...toStepRow(s),
-          attemptHistory: byStep.get(s.stepId) ?? [],
-          costUsd: cost.get(s.stepId) ?? 0,
-        })),
-        llmCalls,
-      };
-    },
+    detail: (id) => runDetail(db, id),
 
     async stale({ states, olderThan, limit }) {
       if (states.length === 0) return [];
