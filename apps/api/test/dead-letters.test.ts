@@ -122,6 +122,33 @@ describe('/v1/dead-letters', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('pages through dead letters newest first with the `next` cursor, each once', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await api.http('POST', '/v1/runs', { text: `bad ${i}` })).status).toBe(400);
+    }
+    const seen: Letter[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const q = `queue=api&limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const { body } = await api.http<{ deadLetters: Letter[]; next?: string }>(
+        'GET',
+        `/v1/dead-letters?${q}`,
+      );
+      seen.push(...body.deadLetters);
+      if (body.next === undefined) break;
+      after = body.next;
+    }
+    const { body: all } = await api.http<{ deadLetters: Letter[] }>(
+      'GET',
+      '/v1/dead-letters?queue=api&limit=500',
+    );
+    expect(all.deadLetters.length).toBeGreaterThanOrEqual(5);
+    expect(seen.map((l) => l.id)).toEqual(all.deadLetters.map((l) => l.id));
+    const times = seen.map((l) => Date.parse((l as unknown as { failedAt: string }).failedAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect((await api.http('GET', '/v1/dead-letters?after=nope')).status).toBe(400);
+  });
+
   it('purges by ids or by age, and refuses a purge without either', async () => {
     for (const body of [{}, { ids: ['not-a-uuid'] }, { olderThan: 'yesterday' }, { all: true }]) {
       const answer = await api.http<{ error: { code: string } }>(

@@ -37,6 +37,8 @@ export interface ListDeadLettersOptions {
   sourceQueue?: string;
   /** Include dead letters already replayed. @default false */
   includeReplayed?: boolean;
+  /** Only those listed after this one (a page's last `failedAt` and `id`): the next page. */
+  after?: { failedAt: Date; id: string };
 }
 
 /** Dead letters: kept for inspection, replayable. */
@@ -135,9 +137,19 @@ export function createDeadLetterRepository(
       let q = db.selectFrom('deadLetters').selectAll();
       if (options.sourceQueue !== undefined) q = q.where('sourceQueue', '=', options.sourceQueue);
       if (options.includeReplayed !== true) q = q.where('replayedAt', 'is', null);
+      const { after } = options;
+      if (after !== undefined && isUuid(after.id)) {
+        q = q.where((eb) =>
+          eb(
+            eb.refTuple('failedAt', 'id'),
+            '<',
+            eb.tuple(eb.val(after.failedAt), eb.val(after.id)),
+          ),
+        );
+      }
       const rows = await q
         .orderBy('failedAt', 'desc')
-        .orderBy('id')
+        .orderBy('id', 'desc')
         .limit(clampLimit(options.limit))
         .execute();
       return rows.map(toDeadLetterRow);

@@ -6,10 +6,19 @@ import type { ApiDeps } from '../api-deps';
 import { parseInput } from './parse-input';
 
 const Params = z.object({ id: z.uuid('dead letter id must be a UUID') });
+const Cursor = z
+  .string()
+  .regex(/^[^,]+,[0-9a-f-]{36}$/, 'after: the `next` of the previous page')
+  .transform((c) => {
+    const [at = '', id = ''] = c.split(',');
+    return { failedAt: new Date(at), id };
+  })
+  .refine((c) => !Number.isNaN(c.failedAt.getTime()), 'after: the `next` of the previous page');
 const ListQuery = z.object({
   queue: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   includeReplayed: z.enum(['true', 'false']).default('false'),
+  after: Cursor.optional(),
 });
 const Purge = z.strictObject({
   ids: z.array(z.uuid()).max(1_000).optional(),
@@ -48,12 +57,17 @@ export function deadLetterRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.get('/v1/dead-letters', async (request) => {
     const q = parseInput(ListQuery, request.query, 'query');
+    const deadLetters = await repo.list({
+      limit: q.limit,
+      sourceQueue: q.queue,
+      includeReplayed: q.includeReplayed === 'true',
+      ...(q.after ? { after: q.after } : {}),
+    });
+    // A full page may have a next one: `next` is the cursor to ask for it (`after=<next>`).
+    const last = deadLetters.length === q.limit ? deadLetters.at(-1) : undefined;
     return {
-      deadLetters: await repo.list({
-        limit: q.limit,
-        sourceQueue: q.queue,
-        includeReplayed: q.includeReplayed === 'true',
-      }),
+      deadLetters,
+      ...(last ? { next: `${last.failedAt.toISOString()},${last.id}` } : {}),
     };
   });
 

@@ -60,7 +60,7 @@ export function deadLetterCommands(program: Command, api: () => ApiClient) {
       );
       if (capped) {
         console.log(
-          `note: grouped the newest ${letters.length} only (the API answers at most ${apiPageLimit} at a time)`,
+          `note: grouped the newest ${letters.length} only (at most ${groupCap}); agentry dlq list pages through all`,
         );
       }
       const top = groups[0];
@@ -145,18 +145,31 @@ export function deadLetterCommands(program: Command, api: () => ApiClient) {
     });
 }
 
+/** The most dead letters `agentry dlq` groups. */
+const groupCap = 5_000;
+
 /**
- * The unreplayed dead letters, newest first, as many as the API answers in one request; `capped`
- * when there may be more. (The API has no cursor to page with yet.)
+ * The unreplayed dead letters, newest first, page after page up to {@link groupCap}; `capped`
+ * when there are more.
  */
 async function fetchUnreplayed(
   api: ApiClient,
   queue: string | undefined,
 ): Promise<{ letters: DeadLetterView[]; capped: boolean }> {
-  const q = new URLSearchParams({ limit: String(apiPageLimit), includeReplayed: 'false' });
-  if (queue) q.set('queue', queue);
-  const { deadLetters } = await api.get<{ deadLetters: DeadLetterView[] }>(`/v1/dead-letters?${q}`);
-  return { letters: deadLetters, capped: deadLetters.length >= apiPageLimit };
+  const letters: DeadLetterView[] = [];
+  let after: string | undefined;
+  while (letters.length < groupCap) {
+    const q = new URLSearchParams({ limit: String(apiPageLimit), includeReplayed: 'false' });
+    if (queue) q.set('queue', queue);
+    if (after) q.set('after', after);
+    const page = await api.get<{ deadLetters: DeadLetterView[]; next?: string }>(
+      `/v1/dead-letters?${q}`,
+    );
+    letters.push(...page.deadLetters);
+    if (page.next === undefined) return { letters, capped: false };
+    after = page.next;
+  }
+  return { letters: letters.slice(0, groupCap), capped: true };
 }
 
 const text = (v: unknown): string | undefined =>
