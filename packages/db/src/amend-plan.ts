@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ApprovalRecord, PlanReview, ValidatedPlan } from '@agentry/schema';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
+import { lockRun } from './lock-run';
 import { toJson } from './json';
 import { planSteps } from './save-plan';
 
@@ -33,12 +34,7 @@ export async function amendPlan(
 ): Promise<AmendPlanResult> {
   if (!isUuid(runId)) return { outcome: 'unknown' };
   return db.transaction().execute(async (trx): Promise<AmendPlanResult> => {
-    const run = await trx
-      .selectFrom('runs')
-      .select('state')
-      .where('id', '=', runId)
-      .forNoKeyUpdate()
-      .executeTakeFirst();
+    const run = await lockRun(trx, runId);
     if (!run) return { outcome: 'unknown' };
     if (run.state !== 'awaiting_approval') return { outcome: 'not-awaiting', state: run.state };
     const started = await trx

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from './db';
 import { isUuid } from './is-uuid';
+import { lockRun } from './lock-run';
 import type { ReadyStep } from './rows';
 
 export type ResumeResult =
@@ -25,12 +26,7 @@ export async function resumeRun(
 ): Promise<ResumeResult> {
   if (!isUuid(runId)) return { outcome: 'unknown' };
   return db.transaction().execute(async (trx): Promise<ResumeResult> => {
-    const run = await trx
-      .selectFrom('runs')
-      .select('state')
-      .where('id', '=', runId)
-      .forNoKeyUpdate()
-      .executeTakeFirst();
+    const run = await lockRun(trx, runId);
     if (!run) return { outcome: 'unknown' };
     const failed = await trx
       .selectFrom('steps')

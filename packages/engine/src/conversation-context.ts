@@ -1,10 +1,10 @@
 import type { ConversationTurn } from '@agentry/db';
-import type { ChatMessage } from '@agentry/llm';
+import { estimateTokens, type ChatMessage } from '@agentry/llm';
 import { AppError } from '@agentry/schema';
 
 /** Options of {@link conversationHistory}. */
 export interface ConversationHistoryOptions {
-  /** Most tokens the history may take, note included (estimated by {@link estimateContextTokens}). */
+  /** Most tokens the history may take, note included (estimated by {@link estimateTokens}). */
   maxTokens: number;
   /** Characters of one step output's JSON in a full turn. @default 240 */
   outputChars?: number;
@@ -22,11 +22,6 @@ export interface ConversationHistory {
   dropped: number[];
   /** Estimated tokens of `messages`; never more than `maxTokens`. */
   tokens: number;
-}
-
-/** Tokens of a text, estimated as ceil(characters / 4) (the fake model server's estimate). */
-export function estimateContextTokens(text: string): number {
-  return Math.ceil(text.length / 4);
 }
 
 const intentChars = 160;
@@ -51,7 +46,7 @@ export function conversationHistory(
   options: ConversationHistoryOptions,
 ): ConversationHistory {
   // Neither count can exceed the number of turns, so this is the longest the note can be.
-  const reserve = estimateContextTokens(noteFor(turns.length, turns.length));
+  const reserve = estimateTokens(noteFor(turns.length, turns.length));
   let remaining = options.maxTokens - reserve;
   if (turns.length === 0 || remaining < 0) return emptyHistory(turns);
   const placed: Array<{ turn: number; full: boolean; messages: ChatMessage[] }> = [];
@@ -110,7 +105,7 @@ function emptyHistory(turns: readonly ConversationTurn[]): ConversationHistory {
 }
 
 const tokensOf = (messages: readonly ChatMessage[]) =>
-  messages.reduce((sum, m) => sum + estimateContextTokens(m.content), 0);
+  messages.reduce((sum, m) => sum + estimateTokens(m.content), 0);
 
 const cut = (text: string, max: number) =>
   text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

@@ -71,7 +71,5 @@ function validPlan(request: FakeRequestView) {
   };
 }
 
-/** A deterministic token estimate (about 4 characters a token), never 0 so costs are not 0. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
+/** A deterministic token estimate (about 4 characters a token), the one budgets use too. */
+export { estimateTokens } from '../price-table';
