@@ -14,3 +14,4 @@ export * from './redact-paths';
 export * from './redact-url';
 export * from './run-checks';
 export * from './step-metrics';
+export * from './tracing';

@@ -65,6 +65,18 @@ export const commonEnv = z.object({
   AGENTRY_SECRETS_VAULT_JWT_PATH: env(
     z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
   ),
+  /** off | otlp: export OpenTelemetry traces (a trace per run) over OTLP/HTTP. */
+  AGENTRY_TRACING: env(z.enum(['off', 'otlp']).default('off')),
+  /** Where OTLP traces go (the full URL, standard OpenTelemetry name). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env(z.url().optional()),
+  /** Base URL of an OTLP collector; traces go to `<base>/v1/traces` (standard name). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: env(z.url().optional()),
+  /** Secret reference of the collector's request headers, `name=value,name2=value2` (API keys). */
+  AGENTRY_OTLP_HEADERS_REF: envString(),
+  /** Deadline of one export request to the collector. */
+  AGENTRY_OTLP_TIMEOUT_MS: envInt(10_000, { min: 100, max: 120_000 }),
+  /** Share of runs traced, 0 to 1; decided by the run id, so every process keeps the same runs. */
+  AGENTRY_TRACING_SAMPLE_RATIO: env(z.coerce.number().min(0).max(1).default(1)),
 });
 export type CommonEnv = z.output<typeof commonEnv>;
 
@@ -84,6 +96,17 @@ export interface CommonConfig {
   /** Secret reference of the budget alert webhook URL (a credential: Slack and Teams URLs are). */
   budgetWebhookUrlRef: string | undefined;
   secrets: SecretsSettings;
+  tracing: TracingSettings;
+}
+
+/** OpenTelemetry tracing: off by default. */
+export interface TracingSettings {
+  exporter: 'off' | 'otlp';
+  /** The OTLP/HTTP traces URL. */
+  endpoint: string;
+  headersRef: string | undefined;
+  timeoutMs: number;
+  sampleRatio: number;
 }
 
 /** Where secret references are resolved and how long values are cached. */
@@ -134,5 +157,19 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
         jwtPath: env.AGENTRY_SECRETS_VAULT_JWT_PATH,
       },
     },
+    tracing: {
+      exporter: env.AGENTRY_TRACING,
+      endpoint: tracesEndpoint(env),
+      headersRef: env.AGENTRY_OTLP_HEADERS_REF,
+      timeoutMs: env.AGENTRY_OTLP_TIMEOUT_MS,
+      sampleRatio: env.AGENTRY_TRACING_SAMPLE_RATIO,
+    },
   };
+}
+
+/** The OTLP traces URL as OpenTelemetry's exporters resolve it: signal URL, else `<base>/v1/traces`. */
+function tracesEndpoint(env: CommonEnv): string {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318';
+  return `${base.replace(/\/+$/, '')}/v1/traces`;
 }

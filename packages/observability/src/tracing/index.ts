@@ -1,0 +1,4 @@
+export * from './open-tracing';
+export * from './run-trace';
+export * from './tracing';
+export * from './tracing-metrics';
