@@ -6,6 +6,7 @@ import {
   openBudgetAlerts,
   openLlmRuntime,
   requireSecrets,
+  traceJob,
   workerApp,
   type FleetServices,
   type ProcessLogging,
@@ -54,6 +55,7 @@ export async function createExecutor(
     const llm = await openLlmRuntime(config.llm, {
       registry,
       keys: services.secrets,
+      tracing: services.tracing,
     });
     const signingKeyRef = config.webhookSigningKeyRef;
     // Tenant budget alerts: announced (logged, counted, posted) after each recorded cost.
@@ -135,8 +137,12 @@ export async function createExecutor(
       deadLetters: repos.deadLetters,
       scrubError: services.secrets.scrubber.scrubDeep,
       handlers: {
-        step: (payload, ctx) => handleStepJob(deps, payload, ctx),
-        compensate: (payload, ctx) => handleCompensateJob(deps, payload, ctx),
+        step: traceJob(services.tracing, 'step', (payload, ctx) =>
+          handleStepJob(deps, payload, ctx),
+        ),
+        compensate: traceJob(services.tracing, 'compensate', (payload, ctx) =>
+          handleCompensateJob(deps, payload, ctx),
+        ),
       },
       hooks: {
         // A step that failed for good without its handler recording it (its worker kept dying):

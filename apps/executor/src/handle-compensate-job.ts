@@ -1,6 +1,7 @@
+import { tracingOf } from '@agentry/engine';
 import type { JobContext } from '@agentry/queue';
 import { toAppError, type JobPayload } from '@agentry/schema';
-import type { StepJobDeps } from './handle-step-job';
+import { toolSpanAttributes, type StepJobDeps } from './handle-step-job';
 
 /**
  * Undo a failed or cancelled run's completed steps in reverse order. Each compensation is recorded
@@ -21,20 +22,28 @@ export async function handleCompensateJob(
   }
   for (const step of await deps.repos.steps.forCompensation(payload.runId)) {
     const tool = deps.tools.get(step.tool);
-    if (!tool?.compensate) {
+    const undo = tool?.compensate?.bind(tool);
+    if (!undo) {
       withoutCompensation.push(step.stepId);
       continue;
     }
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(step.timeoutMs)]);
     try {
-      await tool.compensate(step.input as never, step.output as never, {
-        signal,
-        log: ctx.log.child({ stepId: step.stepId, tool: step.tool }),
-        runId: payload.runId,
-        stepId: step.stepId,
-        attempt: ctx.attempt,
-        idempotencyKey: `${payload.runId}.${step.stepId}.compensate`,
-      });
+      await tracingOf(deps).inSpan(
+        `execute_tool ${step.tool}`,
+        {
+          attributes: toolSpanAttributes(step.tool, payload.runId, step.stepId, ctx.attempt, true),
+        },
+        () =>
+          undo(step.input as never, step.output as never, {
+            signal,
+            log: ctx.log.child({ stepId: step.stepId, tool: step.tool }),
+            runId: payload.runId,
+            stepId: step.stepId,
+            attempt: ctx.attempt,
+            idempotencyKey: `${payload.runId}.${step.stepId}.compensate`,
+          }),
+      );
       await deps.repos.steps.markCompensated(payload.runId, step.stepId, { ok: true });
       compensated.push(step.stepId);
     } catch (e) {

@@ -1,4 +1,10 @@
-import { dispatchSteps, enqueueCompensation, resumeRun, type EngineDeps } from '@agentry/engine';
+import {
+  dispatchSteps,
+  enqueueCompensation,
+  resumeRun,
+  tracingOf,
+  type EngineDeps,
+} from '@agentry/engine';
 import { failureLevel, type JobContext, type RunCancellation } from '@agentry/queue';
 import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
 import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
@@ -79,15 +85,20 @@ export async function handleStepJob(
   const started = now();
   try {
     const paid = await chargeStep(deps, deps.costs, claim);
-    const output = await deps.tools.invoke(step.tool, step.input, {
-      ...paid,
-      signal,
-      log,
-      runId,
-      stepId,
-      attempt: ctx.attempt,
-      idempotencyKey: `${runId}.${stepId}`,
-    });
+    const output = await tracingOf(deps).inSpan(
+      `execute_tool ${step.tool}`,
+      { attributes: toolSpanAttributes(step.tool, runId, stepId, ctx.attempt) },
+      () =>
+        deps.tools.invoke(step.tool, step.input, {
+          ...paid,
+          signal,
+          log,
+          runId,
+          stepId,
+          attempt: ctx.attempt,
+          idempotencyKey: `${runId}.${stepId}`,
+        }),
+    );
     const done = await deps.repos.steps.complete(runId, stepId, attemptId, output ?? null);
     deps.observer?.stepFinished({
       tool: step.tool,
@@ -168,4 +179,22 @@ export async function handleStepJob(
   } finally {
     cancel?.release();
   }
+}
+
+/** A tool call's span attributes (GenAI semantic conventions' `execute_tool`); never its input. */
+export function toolSpanAttributes(
+  tool: string,
+  runId: string,
+  stepId: string,
+  attempt: number,
+  compensation = false,
+): Record<string, string | number | boolean> {
+  return {
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': tool,
+    'gen_ai.tool.call.id': `${runId}.${stepId}`,
+    'agentry.step_id': stepId,
+    'agentry.attempt': attempt,
+    ...(compensation ? { 'agentry.compensation': true } : {}),
+  };
 }

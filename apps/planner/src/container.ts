@@ -8,6 +8,7 @@ import {
   expireApprovals,
   openBudgetAlerts,
   reconcile,
+  traceJob,
   workerApp,
   type FleetServices,
   type ProcessLogging,
@@ -58,6 +59,7 @@ export async function createPlanner(
         : await openLlmRuntime(config.llm, {
             registry,
             keys: services.secrets,
+            tracing: services.tracing,
           });
     const deps: PlanJobDeps = {
       ...services.engine,
@@ -102,7 +104,9 @@ export async function createPlanner(
       deadLetters: repos.deadLetters,
       scrubError: services.secrets.scrubber.scrubDeep,
       handlers: {
-        plan: (payload, ctx) => handlePlanJob(deps, payload, ctx),
+        plan: traceJob(services.tracing, 'plan', (payload, ctx) =>
+          handlePlanJob(deps, payload, ctx),
+        ),
       },
       hooks: {
         async onFailedForGood(failure) {

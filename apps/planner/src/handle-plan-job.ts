@@ -4,6 +4,7 @@ import {
   dispatchSteps,
   planHash,
   reviewForRun,
+  tracingOf,
   type PlanReviewDeps,
   type EngineDeps,
   type LlmRuntime,
@@ -65,21 +66,33 @@ export async function handlePlanJob(
   const { intent } = payload;
   // `submitIntent` recorded the run already: read it (one statement) and create it only for a
   // raw plan job, whose producer did not. `create` stays idempotent for a racing re-delivery.
-  const run =
-    (await deps.repos.runs.get(runId)) ??
-    (
-      await deps.repos.runs.create({
-        id: runId,
-        tenantId: intent.tenantId,
-        conversationId: intent.conversationId,
-        idempotencyKey: intent.idempotencyKey,
-        planJobId: ctx.jobId,
-        correlationId,
-        dryRun: intent.dryRun,
-        intent,
-        budgetUsd: intent.budgetUsd,
-      })
-    ).run;
+  const run = (await deps.repos.runs.get(runId)) ?? (await recordRawRun());
+  async function recordRawRun() {
+    const startTime = Date.now();
+    const recorded = await deps.repos.runs.create({
+      id: runId,
+      tenantId: intent.tenantId,
+      conversationId: intent.conversationId,
+      idempotencyKey: intent.idempotencyKey,
+      planJobId: ctx.jobId,
+      correlationId,
+      dryRun: intent.dryRun,
+      intent,
+      budgetUsd: intent.budgetUsd,
+    });
+    // No API saw this run: its trace's root span is recorded here.
+    if (recorded.created) {
+      tracingOf(deps).recordRunRoot(runId, {
+        startTime,
+        attributes: {
+          'agentry.correlation_id': correlationId,
+          'agentry.tenant_id': intent.tenantId,
+          'agentry.dry_run': intent.dryRun,
+        },
+      });
+    }
+    return recorded.run;
+  }
   if (run.id !== runId) {
     log.info({ existingRunId: run.id }, 'idempotency key already used: nothing to plan');
     return { runId, outcome: 'duplicate', of: run.id };

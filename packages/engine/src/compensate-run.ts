@@ -1,5 +1,5 @@
 import { jobIds } from '@agentry/schema';
-import type { EngineDeps, RunRef } from './engine-deps';
+import { traceFieldFor, type EngineDeps, type RunRef } from './engine-deps';
 
 /**
  * Queue the undo of a failed run's completed steps (idempotent per `jobId`, by default one per
@@ -17,7 +17,13 @@ export async function enqueueCompensation(
   if (toUndo.length === 0) return 0;
   await deps.producer.enqueue(
     'compensate',
-    { runId, correlationId, reason: reason.slice(0, 2_000), ...(tenantId ? { tenantId } : {}) },
+    {
+      runId,
+      correlationId,
+      reason: reason.slice(0, 2_000),
+      ...(tenantId ? { tenantId } : {}),
+      ...traceFieldFor(deps, runId),
+    },
     { jobId },
   );
   return toUndo.length;

@@ -1,6 +1,6 @@
 import type { ReadyStep } from '@agentry/db';
 import { AppError, jobIds } from '@agentry/schema';
-import type { EngineDeps, RunRef } from './engine-deps';
+import { traceFieldFor, type EngineDeps, type RunRef } from './engine-deps';
 
 /**
  * Enqueue step jobs for steps the database already marked `queued`. Job ids are deterministic,
@@ -27,7 +27,13 @@ export async function dispatchSteps(
     const enqueue = () =>
       deps.producer.enqueue(
         'step',
-        { runId, stepId: step.stepId, correlationId, ...(tenantId ? { tenantId } : {}) },
+        {
+          runId,
+          stepId: step.stepId,
+          correlationId,
+          ...(tenantId ? { tenantId } : {}),
+          ...traceFieldFor(deps, runId),
+        },
         { jobId, attempts: step.maxAttempts },
       );
     let result = await enqueue();

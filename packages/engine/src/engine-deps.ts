@@ -1,4 +1,5 @@
 import type { Repositories } from '@agentry/db';
+import { disabledTracing, type Tracing } from '@agentry/observability';
 import type { JobKind, JobPayloadInput } from '@agentry/schema';
 
 /** The slice of the typed producer the engine needs (see `@agentry/queue` `createProducer`). */
@@ -34,5 +35,20 @@ export interface EngineDeps {
   log: EngineLogger;
   /** Tell the executors a run was cancelled, so its running steps are aborted. */
   announceCancel?: (runId: string) => Promise<unknown>;
+  /** Spans and the trace context jobs carry (off unless configured). */
+  tracing?: Tracing;
   clock?: () => Date;
+}
+
+/** The deps' tracing, or tracing off. */
+export const tracingOf = (deps: Pick<EngineDeps, 'tracing'>): Tracing =>
+  deps.tracing ?? disabledTracing;
+
+/** `{ traceparent }` for a job of `runId` enqueued now, or nothing with tracing off. */
+export function traceFieldFor(
+  deps: Pick<EngineDeps, 'tracing'>,
+  runId: string,
+): { traceparent?: string } {
+  const traceparent = tracingOf(deps).traceparentFor(runId);
+  return traceparent === undefined ? {} : { traceparent };
 }

@@ -2,7 +2,13 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createRepositories, type Database, type Repositories } from '@agentry/db';
-import { createLogger, createRegistry, redactUrl, type Logger } from '@agentry/observability';
+import {
+  createLogger,
+  createRegistry,
+  redactUrl,
+  type Logger,
+  type Tracing,
+} from '@agentry/observability';
 import {
   announceCancel,
   createProducer,
@@ -18,6 +24,7 @@ import { createScrubber, openSecretStore, type Scrubber, type SecretStore } from
 import type { EngineDeps } from './engine-deps';
 import { fleetReadiness } from './fleet-readiness';
 import { openConfiguredDatabase } from './open-configured-database';
+import { openFleetTracing } from './open-fleet-tracing';
 import { ResourceStack } from './resource-stack';
 import { secretAuditSink } from './secret-audit';
 
@@ -44,6 +51,8 @@ export interface FleetServices {
   readiness: Record<string, ReadinessCheck>;
   /** Resolves secret references (cached, audited); its scrubber also cleans every log line. */
   secrets: SecretStore;
+  /** OpenTelemetry spans (off unless `AGENTRY_TRACING=otlp`); flushed on close. */
+  tracing: Tracing;
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
@@ -84,6 +93,18 @@ export async function openFleetServices(
         ...(options.env ? { env: options.env } : {}),
       }),
       (s) => s.close(),
+    );
+    // Closed after everything that makes spans, so the last ones are exported.
+    const tracing = stack.push(
+      'tracing',
+      await openFleetTracing(config, {
+        component: options.component,
+        registry,
+        log,
+        scrubber,
+        secrets,
+      }),
+      (t) => t.shutdown(),
     );
     const database = stack.push(
       'database',
@@ -159,9 +180,11 @@ export async function openFleetServices(
         producer,
         log,
         announceCancel: (runId) => announceCancel(producerConnection, prefix, runId),
+        tracing,
       },
       readiness,
       secrets,
+      tracing,
       close: (o) => stack.close(o),
     };
   } catch (e) {

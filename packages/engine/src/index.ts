@@ -23,3 +23,4 @@ export * from './open-budget-alerts';
 export * from './amend-plan';
 export * from './compensate-run';
 export * from './resume-run';
+export * from './trace-job';

@@ -10,7 +10,8 @@ import {
   type LlmEventListener,
   type PriceTable,
 } from '@agentry/llm';
-import { LlmMetrics } from '@agentry/observability';
+import { disabledTracing, LlmMetrics, type Tracing } from '@agentry/observability';
+import { tracedProvider } from './traced-provider';
 
 /** The logging surface the runtime needs: pino's, or the queue runtime's job logger. */
 export interface LlmEventLog {
@@ -33,13 +34,13 @@ export interface LlmRuntime {
 }
 
 /**
- * Build the providers of `config` (keys resolved through `keys`: the secret store) and wire their
- * policy events to `LlmMetrics` on `registry`.
+ * Build the providers of `config` (keys resolved through `keys`: the secret store), wire their
+ * policy events to `LlmMetrics` on `registry`, and give each request a span when `tracing` is on.
  * Logs are per request (`logTo(runLog)`), so every line carries the run's correlation id.
  */
 export async function openLlmRuntime(
   config: LlmConfig,
-  options: { registry: Registry; keys: KeySource; fetch?: typeof fetch },
+  options: { registry: Registry; keys: KeySource; fetch?: typeof fetch; tracing?: Tracing },
 ): Promise<LlmRuntime> {
   const metrics = new LlmMetrics(options.registry);
   const onEvent = (event: LlmEvent): void => {
@@ -47,15 +48,24 @@ export async function openLlmRuntime(
     else if (event.type === 'timeout') metrics.countTimeout(event.provider, event.model);
     else if (event.type === 'breaker') metrics.breakerState(event.provider, event.model, event.to);
   };
+  const prices = await loadPriceTable(config.pricesFile);
+  const tracing = options.tracing ?? disabledTracing;
   const providers = createProviders(config, {
     onEvent,
     keys: options.keys,
     ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  }).map((provider, i) =>
+    tracedProvider(provider, {
+      endpoint: config.providers[i] as LlmConfig['providers'][number],
+      tracing,
+      prices,
+      maxOutputTokens: config.maxOutputTokens,
+    }),
+  );
   for (const p of providers) metrics.breakerState(p.name, p.model, 'CLOSED', false);
   return {
     providers,
-    prices: await loadPriceTable(config.pricesFile),
+    prices,
     observeCall: (call) => metrics.observeCall(call),
     countHop: (planner, outcome, code) => metrics.countHop(planner, outcome, code),
     logTo: (log) => (event) => logEvent(log, event),

@@ -1,6 +1,6 @@
 import { jobIds } from '@agentry/schema';
 import { dispatchSteps } from './dispatch-steps';
-import type { EngineDeps } from './engine-deps';
+import { traceFieldFor, type EngineDeps } from './engine-deps';
 
 export interface ReconcileReport {
   planJobsEnqueued: number;
@@ -25,7 +25,12 @@ export async function reconcile(
   for (const run of await deps.repos.runs.stale({ states: ['pending'], olderThan, limit })) {
     const { created } = await deps.producer.enqueue(
       'plan',
-      { intent: run.intent, runId: run.id, correlationId: run.correlationId },
+      {
+        intent: run.intent,
+        runId: run.id,
+        correlationId: run.correlationId,
+        ...traceFieldFor(deps, run.id),
+      },
       { jobId: jobIds.plan(run.id) },
     );
     if (created) {

@@ -7,7 +7,7 @@ import {
   type IntentInput,
   type RunState,
 } from '@agentry/schema';
-import type { EngineDeps } from './engine-deps';
+import { traceFieldFor, tracingOf, type EngineDeps } from './engine-deps';
 
 export interface SubmitResult {
   runId: string;
@@ -34,8 +34,14 @@ export interface SubmitResult {
 export async function submitIntent(
   deps: EngineDeps,
   input: IntentInput | unknown,
-  options: { runId?: string; correlationId?: string } = {},
+  options: {
+    runId?: string;
+    correlationId?: string;
+    /** The caller's W3C `traceparent` (an HTTP header): the run's root span links to it. */
+    traceparent?: string;
+  } = {},
 ): Promise<SubmitResult> {
+  const startTime = Date.now();
   const parsed = Intent.safeParse(input);
   if (!parsed.success) {
     throw new AppError('VALIDATION', 'intent is invalid', {
@@ -55,12 +61,28 @@ export async function submitIntent(
     intent,
     budgetUsd: intent.budgetUsd,
   });
+  if (created) {
+    tracingOf(deps).recordRunRoot(run.id, {
+      startTime,
+      attributes: {
+        'agentry.correlation_id': run.correlationId,
+        'agentry.tenant_id': run.tenantId,
+        'agentry.dry_run': intent.dryRun,
+      },
+      ...(options.traceparent ? { link: options.traceparent } : {}),
+    });
+  }
   let queued = true;
   if (run.state === 'pending') {
     try {
       await deps.producer.enqueue(
         'plan',
-        { intent: run.intent, runId: run.id, correlationId: run.correlationId },
+        {
+          intent: run.intent,
+          runId: run.id,
+          correlationId: run.correlationId,
+          ...traceFieldFor(deps, run.id),
+        },
         { jobId: jobIds.plan(run.id) },
       );
     } catch (e) {

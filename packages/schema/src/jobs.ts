@@ -29,6 +29,17 @@ const CorrelationId = z
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'correlation id: 1-128 of A-Z a-z 0-9 . _ : -');
 
 /**
+ * W3C Trace Context of the span that enqueued a job (`00-<trace id>-<span id>-<flags>`): the job's
+ * span is its child. Set only while tracing is on; a producer may pass its own (it is linked).
+ */
+const Traceparent = z
+  .string()
+  .regex(
+    /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/,
+    'traceparent: W3C Trace Context, 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>',
+  );
+
+/**
  * Payload of a job on `agentry.plan`. Producers in any language may enqueue it as raw BullMQ
  * (job name `plan`); its JSON Schema is published in `docs/schemas/plan-job.schema.json`.
  * Without `runId` the run id is derived from the BullMQ job id, so a re-delivered job maps
@@ -38,6 +49,7 @@ export const PlanJob = z.strictObject({
   intent: Intent,
   runId: z.uuid().optional(),
   correlationId: CorrelationId.optional(),
+  traceparent: Traceparent.optional(),
 });
 
 /** Payload of a step job: ids only, the executor loads the step from the database. */
@@ -47,6 +59,7 @@ export const StepJob = z.strictObject({
   correlationId: CorrelationId,
   /** The run's tenant, for the job's log lines (optional: jobs of earlier releases lack it). */
   tenantId: TenantId.optional(),
+  traceparent: Traceparent.optional(),
 });
 
 /** Payload of a compensation job: undo the run's completed steps in reverse order. */
@@ -55,6 +68,7 @@ export const CompensateJob = z.strictObject({
   correlationId: CorrelationId,
   reason: z.string().max(2_000),
   tenantId: TenantId.optional(),
+  traceparent: Traceparent.optional(),
 });
 
 /** What lands on `agentry.dlq`: enough to inspect and replay the job that failed for good. */

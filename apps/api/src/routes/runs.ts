@@ -41,8 +41,11 @@ export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
       !('idempotencyKey' in body)
         ? { ...body, idempotencyKey: header }
         : body;
+    const traceparent = request.headers.traceparent;
     const result = await submitIntent(engine, intent, {
       correlationId: request.id,
+      // The caller's trace: the run's root span links to it (the run keeps a trace of its own).
+      ...(typeof traceparent === 'string' ? { traceparent } : {}),
     });
     return reply
       .code(result.created ? 202 : 200)
