@@ -46,4 +46,35 @@ describe('agentry migrate', () => {
 
     expect((await runCli(['migrate', 'up'], env)).out).toMatch(/0001-core-tables\s+up\s+success/);
   });
+
+  it('status --json and fingerprint: what a deploy records as its rollback point', async () => {
+    await runCli(['migrate', 'up'], env);
+    const status = await runCli(['migrate', 'status', '--json'], env);
+    // stdout is the JSON alone (the database line goes to stderr), so scripts can parse it.
+    const parsed = JSON.parse(status.out) as {
+      current: string | null;
+      migrations: Array<{ name: string; executedAt: string | null }>;
+    };
+    const names = parsed.migrations.map((m) => m.name);
+    expect(parsed.current).toBe(names.at(-1));
+    const latest = (await runCli(['migrate', 'fingerprint'], env)).out.trim();
+    expect(latest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    // Down one and up again (the drill): same schema, same current migration.
+    await runCli(['migrate', 'down'], env);
+    const lower = JSON.parse((await runCli(['migrate', 'status', '--json'], env)).out) as {
+      current: string | null;
+    };
+    expect(lower.current).toBe(names.at(-2));
+    expect((await runCli(['migrate', 'fingerprint'], env)).out.trim()).not.toBe(latest);
+    const up = await runCli(['migrate', 'up', '--to', names.at(-1) ?? ''], env);
+    expect(up.out).toMatch(new RegExp(`${names.at(-1) ?? ''}\\s+up\\s+success`));
+    expect((await runCli(['migrate', 'fingerprint'], env)).out.trim()).toBe(latest);
+
+    await runCli(['migrate', 'down', '--to', 'zero'], env);
+    const empty = JSON.parse((await runCli(['migrate', 'status', '--json'], env)).out) as {
+      current: string | null;
+    };
+    expect(empty.current).toBeNull();
+  });
 });

@@ -13,9 +13,11 @@ export * from './dead-letter-repository';
 export * from './json';
 export * from './llm-call-repository';
 export * from './migrate-down';
+export * from './migrate-up';
 export * from './migrate-to-latest';
 export * from './migration-provider';
 export * from './migration-status';
+export * from './schema-snapshot';
 export * from './open-database';
 export type {
   AuditRow,

@@ -2,7 +2,15 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '@agentry/schema';
 import { createTestDatabase, type TestDatabase } from '../src/testing';
-import { migrateDown, migrateToLatest, migrationStatus, migrations } from '../src';
+import {
+  migrateDown,
+  migrateToLatest,
+  migrateUp,
+  migrationStatus,
+  migrations,
+  schemaFingerprint,
+  schemaSnapshot,
+} from '../src';
 import { checkMigrationResult } from '../src/create-migrator';
 
 const coreTables = ['audit_log', 'dead_letters', 'plans', 'runs', 'step_attempts', 'steps'];
@@ -68,29 +76,7 @@ describe('migrations on Postgres', () => {
     return rows.map((r) => r.name);
   };
 
-  /** What a migration's down must restore: every column, index, constraint, trigger, function. */
-  const schemaSnapshot = async () => {
-    const { rows: columns } = await sql<Record<string, unknown>>`
-      select table_name, column_name, data_type, is_nullable, column_default
-      from information_schema.columns where table_schema = ${t.schema}
-        and table_name not like 'kysely_%' order by 1, 2`.execute(t.db);
-    const { rows: indexes } = await sql<Record<string, unknown>>`
-      select indexname, indexdef from pg_indexes where schemaname = ${t.schema}
-        and tablename not like 'kysely_%' order by 1`.execute(t.db);
-    const { rows: constraints } = await sql<Record<string, unknown>>`
-      select c.conname, pg_get_constraintdef(c.oid) as def from pg_constraint c
-        join pg_namespace n on n.oid = c.connamespace
-      where n.nspname = ${t.schema} and c.conname not like 'kysely_%' order by 1, 2`.execute(t.db);
-    const { rows: routines } = await sql<Record<string, unknown>>`
-      select p.proname, pg_get_function_identity_arguments(p.oid) as args, p.prosrc
-      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = ${t.schema} order by 1, 2`.execute(t.db);
-    const { rows: triggers } = await sql<Record<string, unknown>>`
-      select t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
-        join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = ${t.schema} and not t.tgisinternal order by 1`.execute(t.db);
-    return { columns, indexes, constraints, routines, triggers };
-  };
+  const snapshot = () => schemaSnapshot(t.db);
 
   it('goes up, down to zero (every table gone) and up again', async () => {
     expect(await ourTables()).toEqual([]);
@@ -118,7 +104,7 @@ describe('migrations on Postgres', () => {
 
     await migrateToLatest(t.db);
     await migrateDown(t.db);
-    const before0004 = await schemaSnapshot();
+    const before0004 = await snapshot();
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
     // 0004 down restores the schema exactly as 0003 left it: columns, indexes, constraints,
@@ -126,7 +112,7 @@ describe('migrations on Postgres', () => {
     expect(await migrateDown(t.db)).toEqual([
       { name: '0004-costs-reviews-conversations', direction: 'down', status: 'success' },
     ]);
-    expect(await schemaSnapshot()).toEqual(before0004);
+    expect(await snapshot()).toEqual(before0004);
     expect(before0004.routines.length).toBeGreaterThan(0);
     // One step down drops the call log and the run's planning record, and nothing else.
     expect(await migrateDown(t.db)).toEqual([
@@ -149,6 +135,35 @@ describe('migrations on Postgres', () => {
     expect(await ourFunctions()).toEqual(functions);
     expect(await ourTables()).toEqual(tables);
     expect(await runColumns()).toContain('planning');
+  });
+
+  it('every migration: down restores the schema before it exactly, up again the schema after it', async () => {
+    await migrateDown(t.db, { to: 'zero' });
+    for (const name of names) {
+      const before = await snapshot();
+      expect(await migrateUp(t.db)).toEqual([{ name, direction: 'up', status: 'success' }]);
+      const after = await snapshot();
+      expect(after, `${name} changes the schema`).not.toEqual(before);
+      expect(await migrateDown(t.db)).toEqual([{ name, direction: 'down', status: 'success' }]);
+      // Columns, indexes, constraints, triggers and every function's body, compared as values.
+      expect(await snapshot(), `${name} down`).toEqual(before);
+      await migrateUp(t.db, { to: name });
+      expect(await snapshot(), `${name} up again`).toEqual(after);
+    }
+    const latest = await schemaFingerprint(t.db);
+    expect(latest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    await migrateDown(t.db);
+    expect(await schemaFingerprint(t.db)).not.toBe(latest);
+    await migrateToLatest(t.db);
+    expect(await schemaFingerprint(t.db)).toBe(latest);
+  });
+
+  it('refuses to "migrate up" to an unknown or applied migration', async () => {
+    await expect(migrateUp(t.db, { to: 'nope' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(migrateUp(t.db, { to: '0001-core-tables' })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining('would go down') as string,
+    });
   });
 
   it('refuses to "migrate down" to an unknown or unapplied migration', async () => {
