@@ -101,6 +101,8 @@ describe('agentry submit, approve and runs', () => {
       fleet.env,
     );
     expect(none.out.split('\n')).toHaveLength(1);
+    const json = await runCli(['runs', 'list', '--tenant', 'cli-list', '--json'], fleet.env);
+    expect(JSON.parse(json.out)).toMatchObject([{ id: runId, state: 'succeeded' }]);
 
     const shown = await runCli(['runs', 'show', runId, '--json'], fleet.env);
     const detail = JSON.parse(shown.out) as {

@@ -16,14 +16,16 @@ export function runsCommands(
     .option('-t, --tenant <id>', 'only this tenant')
     .option('-s, --state <state>', 'only runs in this state')
     .option('-n, --limit <n>', 'how many', '20')
-    .action(async (opts: { tenant?: string; state?: string; limit: string }) => {
+    .option('--json', 'print the runs as JSON (for scripts)')
+    .action(async (opts: { tenant?: string; state?: string; limit: string; json?: boolean }) => {
       const q = new URLSearchParams({ limit: opts.limit });
       if (opts.tenant) q.set('tenantId', opts.tenant);
       if (opts.state) q.set('state', opts.state);
       const { runs: rows } = await api().get<{ runs: Array<Record<string, unknown>> }>(
         `/v1/runs?${q}`,
       );
-      console.log(table(rows, ['id', 'tenantId', 'state', 'createdAt', 'finishedAt']));
+      if (opts.json) console.log(JSON.stringify(rows));
+      else console.log(table(rows, ['id', 'tenantId', 'state', 'createdAt', 'finishedAt']));
     });
   runs
     .command('show')
