@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createApiClient } from './api-client';
 import { resolveApiToken } from './cli-secrets';
 import { budgetCommands } from './commands/budget';
+import { canaryCommands } from './commands/canary';
 import { conversationCommands } from './commands/conversations';
 import { costCommands } from './commands/cost';
 import { deadLetterCommands } from './commands/dead-letters';
@@ -40,5 +41,6 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   fakeLlmCommand(program, env);
   secretsCommands(program, env);
   doctorCommand(program, env);
+  canaryCommands(program, env);
   return program;
 }

@@ -4,13 +4,15 @@ import { binary } from './binary';
 import { bucketQuantile, type Bucket } from './bucket-quantile';
 import { extrapolatedRate } from './extrapolated-rate';
 import { dropLabels, dropName, labelsKey, METRIC_NAME } from './labels';
+import { rangeFunctions } from './range-function';
 import { selectInstant, selectRange } from './select';
 import type { Labels, Series, Value, VectorSample } from './types';
 
 /**
  * The value of `expr` at time `t` (ms) over the recorded `series`: the PromQL subset of
- * {@link Expr} with the functions `rate`, `increase` and `histogram_quantile`. Throws on anything
- * else, so a rule using more fails its test instead of passing it wrongly.
+ * {@link Expr} with the functions `rate`, `increase`, `histogram_quantile` and those of
+ * {@link rangeFunctions} (`min_over_time`, `changes`, …). Throws on anything else, so a rule using
+ * more fails its test instead of passing it wrongly.
  */
 export function evaluate(expr: Expr, series: readonly Series[], t: number): Value {
   const at = (e: Expr) => evaluate(e, series, t);
@@ -75,9 +77,22 @@ function call(expr: Call, series: readonly Series[], t: number): Value {
         samples: histogramQuantile(q.v, vector(evaluate(second, series, t))),
       };
     }
-    default:
-      throw new Error(`unsupported function ${expr.fn}() (extend tests/ops/promql)`);
+    default: {
+      const over = rangeFunctions[expr.fn];
+      if (over === undefined) break;
+      if (first?.type !== 'matrix' || expr.args.length !== 1) {
+        throw new Error(`${expr.fn}() takes one range vector`);
+      }
+      return {
+        kind: 'vector',
+        samples: selectRange(series, first, t).map((s) => ({
+          labels: dropName(s.labels),
+          v: over(s.samples),
+        })),
+      };
+    }
   }
+  throw new Error(`unsupported function ${expr.fn}() (extend tests/ops/promql)`);
 }
 
 /** Groups `_bucket` elements by their labels less `le` and the name; one quantile per group. */

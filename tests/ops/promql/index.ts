@@ -8,6 +8,7 @@ export { extrapolatedRate } from './extrapolated-rate';
 export { expandValues, parseInputSeries, type InputSeries, type Slot } from './input-series';
 export { formatLabels, labelsKey } from './labels';
 export { parseExpr, PromQLError } from './parse-expr';
+export { rangeFunctions } from './range-function';
 export { formatG4, renderTemplate } from './render-template';
 export { LOOKBACK_MS } from './select';
 export type * from './types';
