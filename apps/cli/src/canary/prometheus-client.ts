@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, isAppError, toError } from '@agentry/schema';
-import { retryTransient } from './retry-transient';
+import { retry } from '@agentry/resilience';
 
 /** One element of an instant vector. */
 export interface PrometheusSample {
@@ -106,21 +106,39 @@ export function createPrometheusClient(options: PrometheusClientOptions): Promet
 
   return {
     query(promql, at, signal) {
-      return retryTransient(() => once(promql, at, signal), {
-        attempts: options.attempts ?? 3,
-        initialMs: options.backoffMs ?? 250,
-        signal,
-        onRetry: options.onRetry,
-      }).catch((caught: unknown) => {
-        const error = toError(caught);
-        if (isAppError(error) && error.code === 'VALIDATION') {
-          throw new AppError('VALIDATION', `${error.message}\n  query: ${promql}`, {
-            cause: error,
-            details: error.details,
-          });
-        }
-        throw error;
+      // Network errors, 5xx and 429 are retryable AppErrors; a timeout or a bad query is not.
+      const policy = retry({
+        maxAttempts: options.attempts ?? 3,
+        backoff: { initialMs: options.backoffMs ?? 250, maxMs: 2_000 },
       });
+      if (options.onRetry) policy.onRetry(options.onRetry);
+      let gaveUpAfter = 0;
+      policy.onGiveUp(({ attempts, reason }) => {
+        if (reason === 'attempts') gaveUpAfter = attempts;
+      });
+      return policy
+        .execute(() => once(promql, at, signal), signal)
+        .catch((caught: unknown) => {
+          let error = toError(caught);
+          if (gaveUpAfter > 0 && isAppError(error)) {
+            error = new AppError(
+              error.code,
+              `${error.message} (gave up after ${gaveUpAfter} attempts)`,
+              {
+                cause: error,
+                details: error.details,
+                retryable: false,
+              },
+            );
+          }
+          if (isAppError(error) && error.code === 'VALIDATION') {
+            throw new AppError('VALIDATION', `${error.message}\n  query: ${promql}`, {
+              cause: error,
+              details: error.details,
+            });
+          }
+          throw error;
+        });
     },
   };
 }

@@ -106,7 +106,7 @@ export function canaryCommands(program: Command, env: Record<string, string | un
           const note = `prometheus: attempt ${attempt} failed (${error.message}); retrying`;
           if (noted.has(note)) return;
           noted.add(note);
-          console.error(`${note} in ${delayMs} ms`);
+          console.error(`${note} in ${Math.round(delayMs)} ms`);
         },
       });
       const analysis = await analyzeCanary({ client, ...options });
