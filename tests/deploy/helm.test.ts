@@ -425,6 +425,20 @@ describe('canary', () => {
     );
   });
 
+  it('migrates with the canary’s cli image first: its migrations must be applied before it runs', () => {
+    const [job] = ofKind(manifests(), 'Job').filter(
+      (j) => j.metadata.name === 'rel-agentry-migrate',
+    );
+    const image = typed(job!, 'batch/v1/Job').spec?.template.spec?.containers[0]?.image;
+    expect(image).toBe('ghcr.io/agentry/agentry-cli:0.2.0-rc.1');
+    const [stableJob] = ofKind(rendered.defaults, 'Job').filter(
+      (j) => j.metadata.name === 'rel-agentry-migrate',
+    );
+    expect(typed(stableJob!, 'batch/v1/Job').spec?.template.spec?.containers[0]?.image).toBe(
+      'ghcr.io/agentry/agentry-cli:0.1.0',
+    );
+  });
+
   it('is neither autoscaled nor covered by the stable PodDisruptionBudgets, but is scraped', () => {
     const canaries = deploymentPods(manifests()).filter((p) => p.labels.track === 'canary');
     expect(canaries).toHaveLength(2);
