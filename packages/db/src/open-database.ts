@@ -135,12 +135,21 @@ function openPostgres(url: string, options: DatabaseOptions): Opened {
 
 async function openPglite(options: DatabaseOptions): Promise<Opened> {
   const dataDir = options.dataDir ?? '.agentry/pgdata';
-  await mkdir(dataDir, { recursive: true });
-  // Loaded only when used: a Postgres deployment never loads the embedded engine (and its wasm).
+  // Loaded only when used: a Postgres deployment never loads the embedded engine (and its wasm),
+  // and the images do not contain it.
   const [{ PGlite }, { PGliteDialect }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('kysely-pglite-dialect'),
-  ]);
+  ]).catch((e: unknown) => {
+    throw new AppError(
+      'VALIDATION',
+      'DATABASE_URL is not set and the embedded database (PGlite) is not installed here ' +
+        '(the container images never contain it): set DATABASE_URL to a PostgreSQL connection ' +
+        'string or a secret reference to one',
+      { cause: toError(e), retryable: false },
+    );
+  });
+  await mkdir(dataDir, { recursive: true });
   const client = await PGlite.create({ dataDir });
   return { dialect: new PGliteDialect(client), kind: 'pglite', describe: `pglite ${dataDir}` };
 }
