@@ -224,7 +224,9 @@ describe('vaultProvider tokens', () => {
 
   it('renews a login token with renew-self before it expires, and close() stops it', async () => {
     vault.seed('kv', 'agentry/llm', { api_key: apiKey });
-    vault.addAppRole('fake-role-id', 'fake-secret-id-0000', { ttlSeconds: 1 });
+    // A 3 s lease (renewed at 2 s): long enough that a loaded machine's timer lag (a full test
+    // run on 2 cores) does not push the renewal past the point the token stops being used.
+    vault.addAppRole('fake-role-id', 'fake-secret-id-0000', { ttlSeconds: 3 });
     const vaultSecrets = provider({
       method: 'approle',
       roleId: 'fake-role-id',
@@ -233,8 +235,8 @@ describe('vaultProvider tokens', () => {
     const loggedIn = Date.now();
     await vaultSecrets.get(ref('vault://kv/agentry/llm'));
 
-    await until(() => vault.requestCount('/v1/auth/token/renew-self') >= 1, 1_000);
-    await sleep(Math.max(0, loggedIn + 1_150 - Date.now())); // Past the first lease.
+    await until(() => vault.requestCount('/v1/auth/token/renew-self') >= 1, 3_000);
+    await sleep(Math.max(0, loggedIn + 3_150 - Date.now())); // Past the first lease.
     expect((await vaultSecrets.get(ref('vault://kv/agentry/llm'))).value).toBe(apiKey);
     expect(vault.requestCount('/v1/auth/approle/login')).toBe(1);
     expect(vault.requests.filter((r) => r.status === 403)).toHaveLength(0);
