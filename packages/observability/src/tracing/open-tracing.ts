@@ -12,19 +12,17 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
   TraceIdRatioBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { toAppError } from '@agentry/schema';
 import type { Registry } from 'prom-client';
 import { redactUrl } from '../redact-url';
+import { countedExporter } from './counted-exporter';
 import { RunIdGenerator } from './run-id-generator';
 import { formatTraceparent, parseTraceparent, runRootSpanId, runTraceId } from './run-trace';
 import type { SpanAttributes, SpanHandle, SpanOptions, Tracing } from './tracing';
@@ -199,35 +197,5 @@ export function openTracing(options: OtlpTracingOptions): Tracing {
       return formatTraceparent({ traceId, spanId: runRootSpanId(runId), sampled: true });
     },
     shutdown: () => (closing ??= provider.shutdown()),
-  };
-}
-
-/** The exporter with its outcomes counted, and logged once when exports start and stop failing. */
-function countedExporter(
-  inner: SpanExporter,
-  metrics: TracingMetrics,
-  log: OtlpTracingOptions['log'],
-  endpoint: string,
-): SpanExporter {
-  let failing = false;
-  return {
-    export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
-      inner.export(spans, (result) => {
-        const ok = result.code === ExportResultCode.SUCCESS;
-        metrics.exported(ok ? 'ok' : 'failed', spans.length);
-        if (!ok && !failing) {
-          log.warn(
-            { endpoint, spans: spans.length, reason: result.error?.message },
-            'traces not exported: the collector did not take them (spans are dropped until it does)',
-          );
-        } else if (ok && failing) {
-          log.info({ endpoint }, 'traces exported again');
-        }
-        failing = !ok;
-        done(result);
-      });
-    },
-    shutdown: () => inner.shutdown(),
-    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
   };
 }
