@@ -74,6 +74,18 @@ describe('dead letters and audit log (Postgres)', () => {
     expect((await repos.deadLetters.get(none.id))?.payload).toEqual({ raw: null });
   });
 
+  it('keeps payloads jsonb would refuse: unpaired surrogates and NUL, in values and in keys', async () => {
+    // A poison job must always be capturable, or it is redelivered forever.
+    const poison = await repos.deadLetters.capture(
+      entry({
+        payload: { intent: { text: 'a\ud800b', metadata: { 'k\u0000ey': '\udc00', ok: '😀' } } },
+      }),
+    );
+    expect((await repos.deadLetters.get(poison.id))?.payload).toEqual({
+      intent: { text: 'a\ufffdb', metadata: { 'k\ufffdey': '\ufffd', ok: '😀' } },
+    });
+  });
+
   it('lists newest first, hiding replayed ones unless asked, and purges', async () => {
     const queue = `q-${randomUUID()}`;
     let ms = Date.parse('2001-01-01T00:00:00Z');

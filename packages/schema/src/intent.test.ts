@@ -27,6 +27,25 @@ describe('Intent', () => {
     expect(Intent.safeParse({ text: 'x', tenantId: 'a', budgetUsd: -1 }).success).toBe(false);
   });
 
+  it('refuses text Postgres cannot store: NUL and unpaired surrogates, in text and metadata', () => {
+    for (const bad of [
+      { text: 'a\ud800b' },
+      { text: 'tail \udc00' },
+      { text: 'nul \u0000 inside' },
+      { text: 'ok', metadata: { 'k\u0000': 'v' } },
+      { text: 'ok', metadata: { k: '\ud83d' } },
+    ]) {
+      const parsed = Intent.safeParse({ tenantId: 't1', ...bad });
+      expect(parsed.success, JSON.stringify(bad)).toBe(false);
+      // (A bad metadata key is reported as "Invalid key in record" with this issue inside.)
+      expect(JSON.stringify(parsed.error?.issues)).toMatch(
+        /NUL character or an unpaired surrogate/,
+      );
+    }
+    // A surrogate pair is one character (an emoji), not a broken one.
+    expect(Intent.safeParse({ tenantId: 't1', text: 'deploy 😀 \ud83d\ude00' }).success).toBe(true);
+  });
+
   it('keeps unicode text intact', () => {
     const text = 'déploie 🚀 \u202e build ８１２';
     expect(Intent.parse({ text, tenantId: 'a' }).text).toBe(text);

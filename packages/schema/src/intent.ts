@@ -12,12 +12,22 @@ export const TenantId = z
 /** Idempotency keys and conversation ids: printable, no whitespace, bounded. */
 const Key = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1-128 printable ASCII characters, no spaces');
 
-const MetadataValue = z.union([z.string().max(1_024), z.number().finite(), z.boolean()]);
+/**
+ * Text Postgres can store and every consumer can read: no NUL and no unpaired UTF-16 surrogate
+ * (JSON can carry both as escapes; `jsonb` refuses them). A pattern rather than a refinement, so
+ * the published JSON Schema carries it too.
+ */
+const storable = (schema: z.ZodString) =>
+  schema.regex(
+    /^(?:[^\u0000\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/,
+    'contains a NUL character or an unpaired surrogate: not valid Unicode text',
+  );
+
+const MetadataValue = z.union([storable(z.string().max(1_024)), z.number().finite(), z.boolean()]);
 
 /** What a producer asks for. Carries ids and secret references, never secret values. */
 export const Intent = z.strictObject({
-  text: z
-    .string()
+  text: storable(z.string())
     .trim()
     .min(1, 'intent text is empty')
     .max(
@@ -31,7 +41,7 @@ export const Intent = z.strictObject({
   budgetUsd: z.number().positive().max(1_000_000).optional(),
   idempotencyKey: Key.optional(),
   metadata: z
-    .record(z.string().min(1).max(64), MetadataValue)
+    .record(storable(z.string().min(1).max(64)), MetadataValue)
     .refine((m) => Object.keys(m).length <= limits.metadataMaxEntries, {
       message: `at most ${limits.metadataMaxEntries} metadata entries`,
     })
