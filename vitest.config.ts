@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -7,6 +7,8 @@ export default defineConfig({
       '{apps,packages}/*/test/**/*.test.ts',
       'tests/**/*.test.ts',
     ],
+    // The fault suite runs on its own (`pnpm test:chaos`, vitest.chaos.config.ts).
+    exclude: [...configDefaults.exclude, 'tests/chaos/**/*.chaos.test.ts'],
     // Integration tests share one Redis and one Postgres; each file isolates itself by prefix/schema.
     fileParallelism: true,
     maxWorkers: 2,

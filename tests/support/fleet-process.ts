@@ -5,6 +5,9 @@ export const repoRoot = join(import.meta.dirname, '..', '..');
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
+/** Where a {@link FleetProcess} runs from; `script` is a path to a TypeScript entry point. */
+export type FleetProcessSource = 'source' | 'bundle' | { script: string };
+
 /** One real agentry process (planner, executor, api) started from source, its JSON logs kept. */
 export class FleetProcess {
   readonly lines: LogLine[] = [];
@@ -15,17 +18,22 @@ export class FleetProcess {
 
   /**
    * `from: 'source'` runs `apps/<app>/src/main.ts` through tsx (as in development); `'bundle'`
-   * runs the built `apps/<app>/dist/main.js` (as in production: build it first).
+   * runs the built `apps/<app>/dist/main.js` (as in production: build it first); `{ script }`
+   * runs another entry point through tsx (a test's own build of the app, e.g. with extra tools).
    */
   constructor(
     readonly app: 'planner' | 'executor' | 'api',
     env: Record<string, string>,
-    from: 'source' | 'bundle' = 'source',
+    from: FleetProcessSource = 'source',
   ) {
     const args =
       from === 'bundle'
         ? [join(repoRoot, 'apps', app, 'dist', 'main.js')]
-        : ['--import', 'tsx', join(repoRoot, 'apps', app, 'src', 'main.ts')];
+        : [
+            '--import',
+            'tsx',
+            from === 'source' ? join(repoRoot, 'apps', app, 'src', 'main.ts') : from.script,
+          ];
     this.#child = spawn(process.execPath, args, {
       cwd: repoRoot,
       env: { ...process.env, AGENTRY_LOG_LEVEL: 'debug', ...env },
@@ -58,6 +66,11 @@ export class FleetProcess {
 
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** True until the process has exited. */
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   /** Resolve with the first log line (already seen or future) matching `test`. */

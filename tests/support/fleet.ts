@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
 import { deleteKeys } from '@agentry/queue/testing';
-import { FleetProcess } from './fleet-process';
+import { FleetProcess, type FleetProcessSource } from './fleet-process';
 
 export const redisUrl = process.env.AGENTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl =
@@ -46,8 +46,12 @@ export class TestFleet {
     return `{${this.prefixBase}}`;
   }
 
-  start(app: FleetProcess['app'], env: Record<string, string> = {}): FleetProcess {
-    const p = new FleetProcess(app, { ...this.env, ...env });
+  start(
+    app: FleetProcess['app'],
+    env: Record<string, string> = {},
+    from?: FleetProcessSource,
+  ): FleetProcess {
+    const p = new FleetProcess(app, { ...this.env, ...env }, from);
     this.processes.push(p);
     return p;
   }
