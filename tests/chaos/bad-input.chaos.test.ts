@@ -19,7 +19,7 @@ import {
   templates,
   type SsrfCase,
 } from './bad-input-cases';
-import { findSecretValues } from './bad-input-secrets';
+import { findSecretValues } from './support/secret-scan';
 import {
   loopbackHostNames,
   startOrigin,

@@ -1,41 +1,62 @@
 import { Redis } from 'ioredis';
-import { redisUrl } from '../../support/fleet';
+import { redisUrl, type TestFleet } from '../../support/fleet';
 import type { ChaosFleet } from './chaos-fleet';
 
 /**
- * Look for the fleet's secret values in everything the scenario left: every log line and stderr
- * chunk of every process (killed ones included), the dead letters, the rows of runs, plans, steps,
- * attempts and the audit log, every Redis value under the fleet's prefix (job payloads, failure
- * reasons, events) and the API's metrics. Returns one problem per place a value was found.
+ * Look for secret values in everything a scenario left: every log line and stderr chunk of every
+ * process (killed and replaced ones included) for every value; and, for the values the fleet holds
+ * as configuration (not those a user typed into their own input, `logsOnly`), also every row a run
+ * or a dead letter writes, the `extra` records given (e.g. dead letters read over the API), every
+ * Redis value under the fleet's prefix and the API's metrics. One problem per place found.
  */
-export async function findSecrets(
+export async function findSecretValues(
+  fleet: Pick<TestFleet, 'processes' | 'database' | 'prefix' | 'apiUrl'>,
+  secrets: Readonly<Record<string, string>>,
+  options: { logsOnly?: readonly string[]; extra?: readonly unknown[] } = {},
+): Promise<{ leaks: string[]; scanned: number }> {
+  const leaks = new Set<string>();
+  let scanned = 0;
+  const all = Object.entries(secrets);
+  const configured = all.filter(([name]) => !options.logsOnly?.includes(name));
+  const scan = (where: string, text: string, values = configured): void => {
+    scanned += 1;
+    for (const [name, value] of values) if (text.includes(value)) leaks.add(`${name} in ${where}`);
+  };
+
+  for (const p of fleet.processes) {
+    for (const line of p.lines) scan(`${p.app} ${String(p.pid)} log`, JSON.stringify(line), all);
+    scan(`${p.app} ${String(p.pid)} stderr`, p.stderr.join(''), all);
+  }
+  for (const record of options.extra ?? []) scan('records given', JSON.stringify(record));
+  const { db } = fleet.database;
+  const tables = [
+    'runs',
+    'plans',
+    'steps',
+    'stepAttempts',
+    'deadLetters',
+    'llmCalls',
+    'auditLog',
+  ] as const;
+  for (const table of tables)
+    for (const row of await db.selectFrom(table).selectAll().execute())
+      scan(`table ${table}`, JSON.stringify(row));
+  await scanRedis(fleet.prefix, scan);
+  scan('API metrics', await (await fetch(`${fleet.apiUrl}/metrics`)).text());
+  return { leaks: [...leaks], scanned };
+}
+
+/** {@link findSecretValues} for a chaos fleet: its secrets, its processes (killed ones too). */
+export function findSecrets(
   chaos: ChaosFleet,
   deadLetters: readonly unknown[],
 ): Promise<{ leaks: string[]; scanned: number }> {
-  const secrets = Object.entries(chaos.secrets);
-  const leaks: string[] = [];
-  let scanned = 0;
-  const scan = (where: string, text: string): void => {
-    scanned += 1;
-    for (const [name, value] of secrets)
-      if (text.includes(value)) leaks.push(`secret ${name} found in ${where}`);
-  };
-
-  for (const p of chaos.processes) {
-    for (const line of p.lines) scan(`${p.app} ${String(p.pid)} log`, JSON.stringify(line));
-    scan(`${p.app} ${String(p.pid)} stderr`, p.stderr.join(''));
-  }
-  for (const letter of deadLetters) scan('dead letters', JSON.stringify(letter));
-  const { db } = chaos.fleet.database;
-  const tables = ['runs', 'plans', 'steps', 'stepAttempts', 'auditLog'] as const;
-  for (const table of tables) {
-    for (const row of await db.selectFrom(table).selectAll().execute())
-      scan(`table ${table}`, JSON.stringify(row));
-  }
-  await scanRedis(chaos.fleet.prefix, scan);
-  const metrics = await fetch(`${chaos.fleet.apiUrl}/metrics`).then((r) => r.text());
-  scan('API metrics', metrics);
-  return { leaks: [...new Set(leaks)], scanned };
+  const { database, prefix, apiUrl } = chaos.fleet;
+  return findSecretValues(
+    { processes: [...chaos.processes], database, prefix, apiUrl },
+    { ...chaos.secrets },
+    { extra: deadLetters },
+  );
 }
 
 async function scanRedis(prefix: string, scan: (where: string, text: string) => void) {
