@@ -48,40 +48,37 @@ export function targetsUpCheck({ canary, baseline }: CheckInputs): CanaryCheck {
 
 /** `restarts`: no canary process restarted in the window (`changes(process_start_time_seconds)`). */
 export function restartsCheck({ canary, baseline }: CheckInputs): CanaryCheck {
-  const total = sum(canary.restarts);
-  const head = {
-    check: 'restarts',
-    unit: 'count',
-    canary: total,
-    baseline: sum(baseline.restarts),
-    limit: 0,
-    threshold: '0',
-  } as const;
-  return total > 0
-    ? {
-        ...head,
-        verdict: 'fail',
-        reason: `canary processes restarted in the window: ${listed(canary.restarts)}`,
-      }
-    : { ...head, verdict: 'pass', reason: 'no canary process restarted in the window' };
+  return noneOnCanary('restarts', canary.restarts, baseline.restarts, {
+    fail: 'canary processes restarted in the window',
+    pass: 'no canary process restarted in the window',
+  });
 }
 
 /** `dead-letters`: no job was dead-lettered on the canary in the window. */
 export function deadLettersCheck({ canary, baseline }: CheckInputs): CanaryCheck {
-  const total = sum(canary.deadLetters);
+  return noneOnCanary('dead-letters', canary.deadLetters, baseline.deadLetters, {
+    fail: 'jobs were dead-lettered on the canary in the window',
+    pass: 'no job was dead-lettered on the canary in the window',
+  });
+}
+
+/** A check that fails on any count on the canary; the baseline's is reported, not judged. */
+function noneOnCanary(
+  check: 'restarts' | 'dead-letters',
+  canary: Parameters<typeof sum>[0],
+  baseline: Parameters<typeof sum>[0],
+  reasons: { fail: string; pass: string },
+): CanaryCheck {
+  const total = sum(canary);
   const head = {
-    check: 'dead-letters',
+    check,
     unit: 'count',
     canary: total,
-    baseline: sum(baseline.deadLetters),
+    baseline: sum(baseline),
     limit: 0,
     threshold: '0',
   } as const;
   return total > 0
-    ? {
-        ...head,
-        verdict: 'fail',
-        reason: `jobs were dead-lettered on the canary in the window: ${listed(canary.deadLetters)}`,
-      }
-    : { ...head, verdict: 'pass', reason: 'no job was dead-lettered on the canary in the window' };
+    ? { ...head, verdict: 'fail', reason: `${reasons.fail}: ${listed(canary)}` }
+    : { ...head, verdict: 'pass', reason: reasons.pass };
 }
