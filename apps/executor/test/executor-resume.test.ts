@@ -94,6 +94,11 @@ describe('resuming a failed run from its dead-lettered step', () => {
     const { runId } = await failedAtB();
     outage.broken = false;
     const job = await fleet.queue(queueNames.step).getJob(jobIds.step(runId, 'b'));
+    // The run is failed (and dead-lettered) before BullMQ records the job's failure: by design
+    // the capture runs first, so a crash in between redelivers the job. Wait for BullMQ.
+    for (let i = 0; i < 100 && (await job?.getState()) === 'active'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await job?.getState()).toBe('failed');
     await job?.retry('failed', { resetAttemptsMade: true });
     const done = await runReaches(fleet, runId, 'succeeded');
