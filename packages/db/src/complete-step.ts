@@ -16,6 +16,12 @@ export interface CompleteResult {
   /** The step was not `running` (a duplicate delivery, or cancelled): nothing changed. */
   alreadyDone: boolean;
   /**
+   * The step is running under another attempt: this worker's lock lapsed and another worker
+   * re-claimed the step (closing this attempt as abandoned). Nothing changed; that worker owns
+   * the step now. `alreadyDone` is true too.
+   */
+  superseded: boolean;
+  /**
    * The run's state after this call; `failed` or `cancelled` on a step that was recorded as
    * succeeded means the run ended while it was in flight (so it needs compensating).
    * Undefined when the run does not exist.
@@ -25,7 +31,8 @@ export interface CompleteResult {
 
 /**
  * `StepRepository.complete` in one round trip: the `agentry_complete_step` function
- * (migration 0002) locks the run, then the step, and records everything in the same call.
+ * (migrations 0002, 0004, 0005) locks the run, then the step, checks that `attemptId` is the
+ * step's open attempt, and records everything in the same call.
  */
 export async function completeStep(
   db: Kysely<DB>,
@@ -35,34 +42,54 @@ export async function completeStep(
   attemptId: string,
   output: unknown,
 ): Promise<CompleteResult> {
-  const notRunning: CompleteResult = {
-    readyStepIds: [],
-    ready: [],
-    runSucceeded: false,
-    alreadyDone: true,
-    runState: undefined,
-  };
-  if (!isUuid(runId)) return notRunning;
-  // Attempt ids come from the database; anything else cannot name an attempt (and must not
-  // reach a bigint cast).
-  const attempt = /^\d{1,18}$/.test(attemptId) ? attemptId : null;
-  const { rows } = await sql<{
-    result: 'done' | 'already-done';
-    runSucceeded: boolean;
-    ready: ReadyStep[];
-    runState: RunState | null;
-  }>`
+  if (!isUuid(runId)) return notRunning();
+  const { rows } = await sql<CompleteRow>`
     select r.result, r.run_succeeded, r.ready, r.run_state
-    from agentry_complete_step(${runId}::uuid, ${stepId}::text, ${attempt}::bigint,
+    from agentry_complete_step(${runId}::uuid, ${stepId}::text, ${attemptParam(attemptId)}::bigint,
       ${toJson(output)}::jsonb, ${now}::timestamptz) r`.execute(db);
-  const row = rows[0];
-  if (!row) return notRunning;
-  if (row.result === 'already-done') return { ...notRunning, runState: row.runState ?? undefined };
+  return toCompleteResult(rows[0]);
+}
+
+/** A row of `agentry_complete_step` (or of `agentry_complete_steps`, without its index). */
+export interface CompleteRow {
+  result: 'done' | 'already-done' | 'superseded';
+  runSucceeded: boolean;
+  ready: ReadyStep[];
+  runState: RunState | null;
+}
+
+const notRunning = (): CompleteResult => ({
+  readyStepIds: [],
+  ready: [],
+  runSucceeded: false,
+  alreadyDone: true,
+  superseded: false,
+  runState: undefined,
+});
+
+/**
+ * Attempt ids come from the database; anything else cannot name an attempt (and must not reach
+ * a bigint cast): null, which no attempt has.
+ */
+export function attemptParam(attemptId: string): string | null {
+  return /^\d{1,18}$/.test(attemptId) ? attemptId : null;
+}
+
+/** A completion function's row as the repository answers it. */
+export function toCompleteResult(row: CompleteRow | undefined): CompleteResult {
+  if (!row) return notRunning();
+  if (row.result !== 'done')
+    return {
+      ...notRunning(),
+      superseded: row.result === 'superseded',
+      runState: row.runState ?? undefined,
+    };
   return {
     readyStepIds: row.ready.map((r) => r.stepId),
     ready: row.ready,
     runSucceeded: row.runSucceeded,
     alreadyDone: false,
+    superseded: false,
     runState: row.runState ?? undefined,
   };
 }

@@ -5,6 +5,7 @@ import { AppError, toError } from '@agentry/schema';
 import type { DB } from './db';
 import { describePostgresUrl } from './describe-postgres-url';
 import { reauthenticatingPool } from './reauthenticating-pool';
+import { unavailableAsAppError } from './unavailable-as-app-error';
 
 /** The logger shape this package needs (a pino logger fits). */
 export interface DatabaseLogger {
@@ -126,7 +127,9 @@ function openPostgres(url: string, options: DatabaseOptions): Opened {
   const onAuthFailure = options.onAuthFailure;
   return {
     dialect: new PostgresDialect({
-      pool: onAuthFailure === undefined ? pool : reauthenticatingPool(pool, onAuthFailure),
+      pool: unavailableAsAppError(
+        onAuthFailure === undefined ? pool : reauthenticatingPool(pool, onAuthFailure),
+      ),
     }),
     kind: 'postgres',
     describe,

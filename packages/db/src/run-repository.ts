@@ -23,6 +23,7 @@ import {
   type ApproveInput,
   type ApproveResult,
 } from './approvals';
+import { groupCommit, isServerError } from './group-commit';
 import { savePlan } from './save-plan';
 import { toJson } from './json';
 import { toRunRow, type ReadyStep, type RunRow } from './rows';
@@ -196,6 +197,28 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
     });
   };
 
+  // Reads that overlap go together: one `in (…)` statement per batch (see `groupCommit`).
+  const getRun = groupCommit<string, RunRow | undefined>({
+    one: async (id) => {
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRunRow(row);
+    },
+    many: async (ids) => {
+      const rows = await db
+        .selectFrom('runs')
+        .selectAll()
+        .where('id', 'in', [...new Set(ids)])
+        .execute();
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => {
+        const row = byId.get(id);
+        return row && toRunRow(row);
+      });
+    },
+    refused: isServerError,
+    maxInFlight: 2,
+  });
+
   return {
     async create(input) {
       if (!isUuid(input.id))
@@ -264,8 +287,7 @@ export function createRunRepository(db: Kysely<DB>, clock: () => Date): RunRepos
 
     async get(id) {
       if (!isUuid(id)) return undefined;
-      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toRunRow(row);
+      return getRun(id);
     },
 
     async list(options = {}) {

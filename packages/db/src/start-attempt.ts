@@ -26,7 +26,8 @@ const abandoned: SerializedError = {
   retryable: true,
 };
 
-type Row = {
+/** A row of `agentry_claim_step` (or of `agentry_claim_steps`, without its index). */
+export type ClaimRow = {
   result: 'run' | SkipReason;
   attemptId: string | number | null;
   budgetUsd: string | null;
@@ -34,6 +35,9 @@ type Row = {
 } & {
   [K in keyof Selectable<StepsTable>]: Selectable<StepsTable>[K] | null;
 };
+
+/** The claim's JSON argument for a re-delivery's abandoned attempt. */
+export const abandonedJson = toJson(abandoned);
 
 /**
  * `StepRepository.startAttempt` in one round trip: the `agentry_claim_step` function (migration
@@ -48,12 +52,16 @@ export async function startAttempt(
   attempt: { attempt: number; jobId: string; worker: string },
 ): Promise<StartAttemptResult> {
   if (!isUuid(runId)) return { kind: 'skip', reason: 'not-found' };
-  const { rows } = await sql<Row>`
+  const { rows } = await sql<ClaimRow>`
     select r.result, r.attempt_id, r.budget_usd, r.spent_usd, (r.step).*
     from agentry_claim_step(${runId}::uuid, ${stepId}::text, ${attempt.attempt}::int,
       ${attempt.jobId}::text, ${attempt.worker}::text, ${now}::timestamptz,
-      ${toJson(abandoned)}::jsonb) r`.execute(db);
-  const found = rows[0];
+      ${abandonedJson}::jsonb) r`.execute(db);
+  return toStartAttemptResult(rows[0]);
+}
+
+/** A claim function's row as the repository answers it. */
+export function toStartAttemptResult(found: ClaimRow | undefined): StartAttemptResult {
   if (!found || found.result === 'not-found') return { kind: 'skip', reason: 'not-found' };
   const { result, attemptId, budgetUsd, spentUsd, ...step } = found;
   const row = toStepRow(step as Selectable<StepsTable>);

@@ -4,9 +4,10 @@ import type { AttemptOutcome, DB } from './db';
 import { isUuid } from './is-uuid';
 import { toJson } from './json';
 import { lockRun } from './lock-run';
-import { completeStep, type CompleteResult } from './complete-step';
+import type { CompleteResult } from './complete-step';
 import { toStepRow, type StepRow } from './rows';
-import { startAttempt, type StartAttemptResult } from './start-attempt';
+import type { StartAttemptResult } from './start-attempt';
+import { stepBatches } from './step-batches';
 import { toolDurations, type ToolDuration } from './tool-durations';
 
 export type { CompleteResult } from './complete-step';
@@ -15,7 +16,8 @@ export type { SkipReason, StartAttemptResult } from './start-attempt';
 /**
  * Steps and their attempts. Every method that changes a step runs in one transaction that
  * locks the run row, then the step row, so completions within a run are serialised
- * (`startAttempt` and `complete` as one call of a PL/pgSQL function each, migration 0002).
+ * (`startAttempt` and `complete` as one call of a PL/pgSQL function each, migration 0002; calls
+ * that overlap in one process go together, one statement per batch, migration 0006).
  */
 export interface StepRepository {
   get(runId: string, stepId: string): Promise<StepRow | undefined>;
@@ -37,7 +39,8 @@ export interface StepRepository {
    * dependent's `pending_deps` decremented and those reaching 0 moved `pending` → `queued`
    * (returned in `ready` with their `maxAttempts`, so the caller enqueues without a read);
    * the run becomes `succeeded` when every step has (`skipped` counts as done). Exactly-once
-   * per step even under concurrent or repeated calls.
+   * per step even under concurrent or repeated calls, and only by the step's open attempt: a
+   * stale attempt (re-claimed by another worker) gets `superseded` and changes nothing.
    */
   complete(
     runId: string,
@@ -49,7 +52,9 @@ export interface StepRepository {
    * Record a failed attempt. Not final: the step goes back to `queued` (its error kept) for the
    * queue's retry, or to `cancelled` when the run is no longer `running`. Final: the step
    * `failed`, the run `running` → `failed` with the error, and every `pending`/`queued` step
-   * `cancelled`. `runFailed` says whether this call failed the run.
+   * `cancelled`. `runFailed` says whether this call failed the run. Like every write of an
+   * attempt's outcome, fenced: when `attemptId` is no longer the step's open attempt (another
+   * worker re-claimed the step), nothing changes and `superseded` is true.
    */
   fail(
     runId: string,
@@ -57,13 +62,17 @@ export interface StepRepository {
     attemptId: string,
     error: SerializedError,
     options: { final: boolean },
-  ): Promise<{ runFailed: boolean }>;
+  ): Promise<{ runFailed: boolean; superseded: boolean }>;
   /**
    * A worker shutting down mid-step: the attempt is `cancelled` and the step back in `queued`
    * (`attempts` is not decremented), or `cancelled` when the run is no longer `running`.
-   * `requeued` is false unless the step went back to `queued`.
+   * `requeued` is false unless the step went back to `queued`. Fenced as {@link fail}.
    */
-  cancelAttempt(runId: string, stepId: string, attemptId: string): Promise<{ requeued: boolean }>;
+  cancelAttempt(
+    runId: string,
+    stepId: string,
+    attemptId: string,
+  ): Promise<{ requeued: boolean; superseded: boolean }>;
   /**
    * Fail a step for good when no attempt of it could record its failure (its worker kept dying
    * and the queue gave up): any open attempt is closed as failed, then as a final {@link fail}.
@@ -95,18 +104,19 @@ export interface StepRepository {
    * in `queued` (it runs once approved), and the run `running` → `awaiting_approval` with an
    * approval request of kind `budget` bound to its plan. Steps in flight finish; what becomes
    * ready meanwhile waits for the approval. `parked` is false (nothing changed but the attempt)
-   * when the run was no longer running.
+   * when the run was no longer running. Fenced as {@link fail}.
    */
   parkForBudget(
     runId: string,
     stepId: string,
     attemptId: string,
     park: { error: SerializedError; approval: Omit<ApprovalRecord, 'planHash'> },
-  ): Promise<{ parked: boolean }>;
+  ): Promise<{ parked: boolean; superseded: boolean }>;
 }
 
 /** Build the {@link StepRepository}. */
 export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRepository {
+  const batches = stepBatches(db, clock);
   const lockStep = (trx: Transaction<DB>, runId: string, stepId: string) =>
     trx
       .selectFrom('steps')
@@ -145,6 +155,10 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
     return { runFailed: failed.numUpdatedRows > 0n };
   };
 
+  /**
+   * Close an attempt; false when it was not the step's open attempt (already closed, e.g. as
+   * abandoned by another worker's re-claim): the caller is fenced off and must change nothing.
+   */
   const finishAttempt = async (
     trx: Transaction<DB>,
     runId: string,
@@ -153,9 +167,9 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
     outcome: Exclude<AttemptOutcome, 'running'>,
     error: SerializedError | null,
     now: Date,
-  ) => {
-    if (!/^\d{1,18}$/.test(attemptId)) return;
-    await trx
+  ): Promise<boolean> => {
+    if (!/^\d{1,18}$/.test(attemptId)) return false;
+    const closed = await trx
       .updateTable('stepAttempts')
       .set({
         outcome,
@@ -167,7 +181,8 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
       .where('runId', '=', runId)
       .where('stepId', '=', stepId)
       .where('outcome', '=', 'running')
-      .execute();
+      .executeTakeFirst();
+    return closed.numUpdatedRows > 0n;
   };
 
   return {
@@ -182,19 +197,21 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
       return row && toStepRow(row);
     },
 
-    startAttempt: (runId, stepId, attempt) => startAttempt(db, clock(), runId, stepId, attempt),
+    startAttempt: (runId, stepId, attempt) => batches.startAttempt({ runId, stepId, attempt }),
 
     complete: (runId, stepId, attemptId, output) =>
-      completeStep(db, clock(), runId, stepId, attemptId, output),
+      batches.complete({ runId, stepId, attemptId, output }),
 
     async fail(runId, stepId, attemptId, error, { final }) {
-      if (!isUuid(runId)) return { runFailed: false };
+      const unchanged = { runFailed: false, superseded: false };
+      if (!isUuid(runId)) return unchanged;
       return db.transaction().execute(async (trx) => {
         const run = await lockRun(trx, runId);
         const step = run && (await lockStep(trx, runId, stepId));
         const now = clock();
-        await finishAttempt(trx, runId, stepId, attemptId, 'failed', error, now);
-        if (!run || step?.state !== 'running') return { runFailed: false };
+        const owned = await finishAttempt(trx, runId, stepId, attemptId, 'failed', error, now);
+        if (!run || step?.state !== 'running') return unchanged;
+        if (!owned) return { runFailed: false, superseded: true };
         if (!final) {
           // A retry only makes sense while the run goes on; otherwise the step would sit in
           // `queued` forever, since startAttempt skips steps of a run that is not running.
@@ -209,9 +226,9 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
             .where('runId', '=', runId)
             .where('stepId', '=', stepId)
             .execute();
-          return { runFailed: false };
+          return unchanged;
         }
-        return failStepAndRun(trx, runId, stepId, error, now);
+        return { ...(await failStepAndRun(trx, runId, stepId, error, now)), superseded: false };
       });
     },
 
@@ -235,13 +252,15 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
     },
 
     async cancelAttempt(runId, stepId, attemptId) {
-      if (!isUuid(runId)) return { requeued: false };
+      const unchanged = { requeued: false, superseded: false };
+      if (!isUuid(runId)) return unchanged;
       return db.transaction().execute(async (trx) => {
         const run = await lockRun(trx, runId);
         const step = run && (await lockStep(trx, runId, stepId));
         const now = clock();
-        await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', null, now);
-        if (step?.state !== 'running') return { requeued: false };
+        const owned = await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', null, now);
+        if (step?.state !== 'running') return unchanged;
+        if (!owned) return { requeued: false, superseded: true };
         const requeued = run?.state === 'running';
         await trx
           .updateTable('steps')
@@ -251,7 +270,7 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
           .where('runId', '=', runId)
           .where('stepId', '=', stepId)
           .execute();
-        return { requeued };
+        return { requeued, superseded: false };
       });
     },
 
@@ -287,13 +306,15 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
     },
 
     async parkForBudget(runId, stepId, attemptId, { error, approval }) {
-      if (!isUuid(runId)) return { parked: false };
+      const unchanged = { parked: false, superseded: false };
+      if (!isUuid(runId)) return unchanged;
       return db.transaction().execute(async (trx) => {
         const run = await lockRun(trx, runId);
         const step = run && (await lockStep(trx, runId, stepId));
         const now = clock();
-        await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', error, now);
-        if (run?.state !== 'running' || step?.state !== 'running') return { parked: false };
+        const owned = await finishAttempt(trx, runId, stepId, attemptId, 'cancelled', error, now);
+        if (step?.state === 'running' && !owned) return { parked: false, superseded: true };
+        if (run?.state !== 'running' || step?.state !== 'running') return unchanged;
         const plan = await trx
           .selectFrom('plans')
           .select('hash')
@@ -315,7 +336,7 @@ export function createStepRepository(db: Kysely<DB>, clock: () => Date): StepRep
           })
           .where('id', '=', runId)
           .execute();
-        return { parked: true };
+        return { parked: true, superseded: false };
       });
     },
 

@@ -33,14 +33,19 @@ const names = [
   '0002-step-functions',
   '0003-llm-calls',
   '0004-costs-reviews-conversations',
+  '0005-fence-step-completion',
+  '0006-step-batches',
 ];
 const coreFunctions = ['agentry_complete_step', 'agentry_save_plan', 'agentry_start_attempt'];
 // 0003 adds an overload of agentry_save_plan that also records the planning and the model calls.
 // 0004 adds the spend trigger's function, the claim with the run's budget and the reviewed save.
+// 0006 adds the batch claim and completion.
 const functions = [
   'agentry_account_spend',
   'agentry_claim_step',
+  'agentry_claim_steps',
   'agentry_complete_step',
+  'agentry_complete_steps',
   'agentry_save_plan',
   'agentry_save_plan',
   'agentry_save_reviewed_plan',
@@ -103,10 +108,21 @@ describe('migrations on Postgres', () => {
     expect(rows[0]?.n).toBe(0);
 
     await migrateToLatest(t.db);
-    await migrateDown(t.db);
+    await migrateDown(t.db, { to: '0003-llm-calls' });
     const before0004 = await snapshot();
     await migrateToLatest(t.db);
     expect(await ourTables()).toEqual(tables);
+    // 0006 only adds the batch functions.
+    expect(await migrateDown(t.db)).toEqual([
+      { name: '0006-step-batches', direction: 'down', status: 'success' },
+    ]);
+    const before0006 = functions.filter((f) => !f.endsWith('_steps'));
+    expect(await ourFunctions()).toEqual(before0006);
+    // 0005 only replaces agentry_complete_step (fenced by the attempt).
+    expect(await migrateDown(t.db)).toEqual([
+      { name: '0005-fence-step-completion', direction: 'down', status: 'success' },
+    ]);
+    expect(await ourFunctions()).toEqual(before0006);
     // 0004 down restores the schema exactly as 0003 left it: columns, indexes, constraints,
     // triggers and every function's definition (agentry_complete_step is replaced by 0004).
     expect(await migrateDown(t.db)).toEqual([

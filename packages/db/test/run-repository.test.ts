@@ -282,6 +282,7 @@ describe('runs repository (Postgres)', () => {
       ready: [],
       runSucceeded: false,
       alreadyDone: false,
+      superseded: false,
       runState: 'cancelled',
     });
     expect((await repos.runs.get(other.id))?.state).toBe('cancelled');

@@ -55,6 +55,7 @@ describe('steps repository (Postgres)', () => {
         ],
         runSucceeded: false,
         alreadyDone: false,
+        superseded: false,
         runState: 'running',
       });
       const b = await start(repos, runId, 'b');
@@ -73,6 +74,7 @@ describe('steps repository (Postgres)', () => {
         ready: [],
         runSucceeded: true,
         alreadyDone: false,
+        superseded: false,
         runState: 'succeeded',
       });
       const detail = await repos.runs.detail(runId);
@@ -131,6 +133,7 @@ describe('steps repository (Postgres)', () => {
       ready: [],
       runSucceeded: false,
       alreadyDone: true,
+      superseded: false,
       runState: 'running',
     });
     expect((await repos.steps.get(runId, 'b'))?.pendingDeps).toBe(0);
@@ -167,6 +170,7 @@ describe('steps repository (Postgres)', () => {
     const first = await start(repos, runId, 'a', 1);
     expect(await repos.steps.fail(runId, 'a', first.attemptId, boom, { final: false })).toEqual({
       runFailed: false,
+      superseded: false,
     });
     expect(await repos.steps.get(runId, 'a')).toMatchObject({
       state: 'queued',
@@ -196,6 +200,7 @@ describe('steps repository (Postgres)', () => {
     const fatal = { ...boom, retryable: false };
     expect(await repos.steps.fail(runId, 'a', a.attemptId, fatal, { final: true })).toEqual({
       runFailed: true,
+      superseded: false,
     });
     const detail = await repos.runs.detail(runId);
     expect(detail?.run).toMatchObject({ state: 'failed', error: fatal });
@@ -215,6 +220,7 @@ describe('steps repository (Postgres)', () => {
     await repos.steps.fail(runId, 'a', a.attemptId, boom, { final: true });
     expect(await repos2.steps.fail(runId, 'b', b.attemptId, boom, { final: false })).toEqual({
       runFailed: false,
+      superseded: false,
     });
     expect(await repos.steps.get(runId, 'b')).toMatchObject({ state: 'cancelled', error: boom });
   });
@@ -237,12 +243,72 @@ describe('steps repository (Postgres)', () => {
     expect(b).toMatchObject({ state: 'cancelled' });
   });
 
+  it('fences every write by the attempt: a worker whose step was re-claimed changes nothing', async () => {
+    const runId = await startedRun({ a: [], b: ['a'] });
+    // Worker 1 claims `a`, its lock lapses (event loop blocked), worker 2 re-claims it.
+    const stale = await start(repos, runId, 'a', 1);
+    const owner = await start(repos2, runId, 'a', 2);
+
+    // Worker 1 wakes up with its call answered: its completion is refused, `b` stays pending.
+    expect(await repos.steps.complete(runId, 'a', stale.attemptId, 'stale')).toEqual({
+      readyStepIds: [],
+      ready: [],
+      runSucceeded: false,
+      alreadyDone: true,
+      superseded: true,
+      runState: 'running',
+    });
+    expect(await repos.steps.get(runId, 'a')).toMatchObject({ state: 'running', output: null });
+    expect(await repos.steps.get(runId, 'b')).toMatchObject({ state: 'pending', pendingDeps: 1 });
+    // ... or its call failed, or it was told to shut down, or its budget ran out: the same.
+    expect(await repos.steps.fail(runId, 'a', stale.attemptId, boom, { final: true })).toEqual({
+      runFailed: false,
+      superseded: true,
+    });
+    expect(await repos.steps.cancelAttempt(runId, 'a', stale.attemptId)).toEqual({
+      requeued: false,
+      superseded: true,
+    });
+    const park = {
+      error: { code: 'BUDGET_EXCEEDED' as const, message: 'over', retryable: false },
+      approval: {
+        kind: 'budget' as const,
+        reasons: ['over'],
+        requestedAt: new Date().toISOString(),
+        expiresAt: null,
+      },
+    };
+    expect(await repos.steps.parkForBudget(runId, 'a', stale.attemptId, park)).toEqual({
+      parked: false,
+      superseded: true,
+    });
+    expect((await repos.runs.get(runId))?.state).toBe('running');
+    expect(await repos.steps.get(runId, 'a')).toMatchObject({ state: 'running', attempts: 2 });
+
+    // The owner completes it, once; its dependent is queued by that completion only.
+    const done = await repos2.steps.complete(runId, 'a', owner.attemptId, 'owner');
+    expect(done).toMatchObject({ readyStepIds: ['b'], superseded: false });
+    const history = (await repos.runs.detail(runId))?.steps[0]?.attemptHistory ?? [];
+    expect(history.map((h) => [h.attempt, h.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ]);
+    expect(history[0]?.error?.message).toMatch(/abandoned/);
+    expect((await repos.steps.get(runId, 'a'))?.output).toBe('owner');
+  });
+
   it('cancels an attempt on shutdown and puts the step back in the queue', async () => {
     const runId = await startedRun({ a: [] });
     const a = await start(repos, runId, 'a');
-    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({ requeued: true });
+    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({
+      requeued: true,
+      superseded: false,
+    });
     expect((await repos.steps.queued(runId)).map((s) => s.stepId)).toEqual(['a']);
-    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({ requeued: false });
+    expect(await repos.steps.cancelAttempt(runId, 'a', a.attemptId)).toEqual({
+      requeued: false,
+      superseded: false,
+    });
     expect((await repos.runs.detail(runId))?.steps[0]?.attemptHistory[0]?.outcome).toBe(
       'cancelled',
     );

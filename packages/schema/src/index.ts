@@ -1,4 +1,5 @@
 export * from './amend-app-error';
+export * from './database-unavailable';
 export * from './errors';
 export * from './ids';
 export * from './intent';

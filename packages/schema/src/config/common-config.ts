@@ -1,5 +1,22 @@
 import { z } from 'zod';
 import { env, envBool, envInt, envString } from './env-types';
+import { parseRedisClusterNodes, type RedisClusterNode } from './redis-cluster-nodes';
+
+/** `AGENTRY_REDIS_CLUSTER_NODES`: unset, or seeds checked here so a bad list stops the start-up. */
+const clusterNodes = env(
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseRedisClusterNodes(text);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+);
 
 /**
  * Variables every agentry process reads. Each app extends this with its own.
@@ -12,6 +29,10 @@ export const commonEnv = z.object({
   AGENTRY_REDIS_URL: env(z.string().url().default('redis://127.0.0.1:6379')),
   /** Secret reference of the Redis password (AUTH), instead of one in the URL. */
   AGENTRY_REDIS_PASSWORD_REF: envString(),
+  /** Redis Cluster seeds, `host:port,host:port`; set → a Cluster client, AGENTRY_REDIS_URL unused. */
+  AGENTRY_REDIS_CLUSTER_NODES: clusterNodes,
+  /** TLS to every Redis Cluster node (what `rediss://` is to AGENTRY_REDIS_URL). */
+  AGENTRY_REDIS_CLUSTER_TLS: envBool(false),
   /** Base of the Redis key prefix; wrapped in {} so each queue stays in one Redis Cluster slot. */
   AGENTRY_QUEUE_PREFIX: env(
     z
@@ -85,6 +106,8 @@ export interface CommonConfig {
   env: 'development' | 'production' | 'test';
   redisUrl: string;
   redisPasswordRef: string | undefined;
+  /** Set when the queues live on a Redis Cluster (`redisUrl` is then unused). */
+  redisCluster: RedisClusterSettings | undefined;
   queuePrefix: string;
   databaseUrl: string | undefined;
   databasePasswordRef: string | undefined;
@@ -97,6 +120,12 @@ export interface CommonConfig {
   budgetWebhookUrlRef: string | undefined;
   secrets: SecretsSettings;
   tracing: TracingSettings;
+}
+
+/** A Redis Cluster: the seeds the client discovers the cluster from, and TLS to every node. */
+export interface RedisClusterSettings {
+  nodes: RedisClusterNode[];
+  tls: boolean;
 }
 
 /** OpenTelemetry tracing: off by default. */
@@ -132,6 +161,10 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
     env: env.AGENTRY_ENV,
     redisUrl: env.AGENTRY_REDIS_URL,
     redisPasswordRef: env.AGENTRY_REDIS_PASSWORD_REF,
+    redisCluster:
+      env.AGENTRY_REDIS_CLUSTER_NODES === undefined
+        ? undefined
+        : { nodes: env.AGENTRY_REDIS_CLUSTER_NODES, tls: env.AGENTRY_REDIS_CLUSTER_TLS },
     queuePrefix: env.AGENTRY_QUEUE_PREFIX,
     databaseUrl: env.DATABASE_URL,
     databasePasswordRef: env.AGENTRY_DATABASE_PASSWORD_REF,
