@@ -3,7 +3,14 @@ import { getOrCreateMetric } from './get-or-create-metric';
 
 /** How one delivery of a job ended, as counted by {@link JobMetrics}. */
 export type JobOutcome =
-  'completed' | 'failed' | 'retried' | 'dead_lettered' | 'invalid' | 'skipped' | 'cancelled';
+  | 'completed'
+  | 'failed'
+  | 'retried'
+  | 'dead_lettered'
+  | 'invalid'
+  | 'skipped'
+  | 'cancelled'
+  | 'postponed';
 
 /** Every {@link JobOutcome}. */
 export const jobOutcomes: readonly JobOutcome[] = [
@@ -14,6 +21,7 @@ export const jobOutcomes: readonly JobOutcome[] = [
   'invalid',
   'skipped',
   'cancelled',
+  'postponed',
 ];
 
 type JobLabel = 'queue' | 'job' | 'outcome';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { toError } from '@agentry/schema';
+import { isCluster, masterServers, type RedisClient } from './redis-client';
 
 export interface RedisCheck {
   version: string;
@@ -36,8 +37,44 @@ function infoField(info: string, field: string): string | undefined {
  * Redis) it falls back to `INFO memory`, and reports `unknown` with a warning if that fails too.
  * An eviction policy is a warning in development and makes `ok` false in production; an old or
  * unreadable version always does. Throws only if Redis cannot be reached at all.
+ *
+ * On a Redis Cluster every master is checked (the lowest version and each policy are reported,
+ * a problem is named by its node), and a `cluster_state` other than `ok` makes `ok` false.
  */
 export async function checkRedis(
+  connection: RedisClient,
+  options: { production: boolean },
+): Promise<RedisCheck> {
+  if (!isCluster(connection)) return checkServer(connection, options);
+  const problems: string[] = [];
+  let ok = true;
+  const state = infoField(String(await connection.cluster('INFO')), 'cluster_state') ?? 'unknown';
+  if (state !== 'ok') {
+    problems.push(`redis cluster_state is ${state}: some hash slots are not served`);
+    ok = false;
+  }
+  const masters = masterServers(connection);
+  if (masters.length === 0) throw new Error('no Redis Cluster master is known yet');
+  const checks = await Promise.all(
+    masters.map(async (node) => ({
+      node: `${node.options.host ?? ''}:${String(node.options.port ?? '')}`,
+      check: await checkServer(node, options),
+    })),
+  );
+  const versions = [...new Set(checks.map((c) => c.check.version))];
+  const lowest = versions.reduce((low, v) =>
+    v === 'unknown' || (low !== 'unknown' && versionBelow(v, low.split('.').map(Number))) ? v : low,
+  );
+  const policies = [...new Set(checks.map((c) => c.check.maxmemoryPolicy))];
+  for (const { node, check } of checks) {
+    problems.push(...check.problems.map((p) => `${node}: ${p}`));
+    ok &&= check.ok;
+  }
+  return { version: lowest, maxmemoryPolicy: policies.join(','), ok, problems };
+}
+
+/** {@link checkRedis} of one server. */
+async function checkServer(
   connection: Redis,
   options: { production: boolean },
 ): Promise<RedisCheck> {

@@ -1,6 +1,6 @@
 import { AppError, jobIds, queueNames, type QueueName } from '@agentry/schema';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type {
   DeadLetterAdminStore,
   DeadLetterQuery,
@@ -44,7 +44,7 @@ export interface DeadLetterAdmin {
 
 export interface DeadLetterAdminOptions {
   /** A `producer` connection; owned by the caller. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   store: DeadLetterAdminStore;
   log?: QueueLogger;

@@ -10,6 +10,8 @@ export * from './producer';
 export * from './queue-depth-collector';
 export * from './queue-logger';
 export * from './queue-observer';
+export * from './redis-client';
+export * from './redis-admission';
 export * from './redis-connection';
 export * from './redis-key-prefix';
 export * from './retry-backoff';

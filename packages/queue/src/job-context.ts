@@ -22,6 +22,13 @@ export interface JobContext {
   log: QueueLogger;
   /** Name of the worker running the job. */
   worker: string;
+  /**
+   * This delivery lost its job to another one (e.g. Postgres says another worker re-claimed the
+   * step after this worker's lock lapsed): returns the error to throw. The runtime then records
+   * nothing in BullMQ — no completion, failure or hand-back — and leaves the job to its new
+   * owner, as when a lock renewal fails.
+   */
+  superseded(reason: string): Error;
 }
 
 /** A job handler: its result becomes the job's return value; throw an AppError to fail. */

@@ -4,8 +4,12 @@ import { jitteredBackoffType } from './retry-backoff';
 
 /** Completed jobs: kept a day (at most 10 000) so a repeated enqueue within a day is a no-op. */
 export const completedRetention = { age: 24 * 60 * 60, count: 10_000 } as const;
-/** Failed jobs: kept 14 days for inspection and replay (the dead-letter store keeps them longer). */
-export const failedRetention = { age: 14 * 24 * 60 * 60 } as const;
+/**
+ * Failed jobs: kept 14 days for inspection and replay, at most the last 50,000 per queue, so a
+ * steady failure rate cannot fill Redis (every one is also a dead letter in Postgres, kept longer;
+ * a replay re-adds the job from there when Redis no longer has it).
+ */
+export const failedRetention = { age: 14 * 24 * 60 * 60, count: 50_000 } as const;
 
 export interface JobOptionsOverrides {
   /** Overrides the catalog's attempts (e.g. a step's own `maxAttempts`). Must be ≥ 1. */

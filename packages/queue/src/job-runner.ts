@@ -1,13 +1,14 @@
 import {
   AppError,
   dispositionOf,
+  isDatabaseUnavailable,
   isAppError,
   jobCatalog,
   toAppError,
   toError,
   type JobKind,
 } from '@agentry/schema';
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { AttemptDeadlines, Expiring } from './attempt-deadlines';
 import { payloadIds } from './dead-letter-capture';
 import type { JobContext } from './job-context';
@@ -99,6 +100,11 @@ class RunContext implements JobContext {
     return this.delivery.signal;
   }
 
+  superseded(reason: string): Error {
+    this.delivery.lockLost = true;
+    return new AppError('CANCELLED', reason, { details: { superseded: true } });
+  }
+
   get log(): QueueLogger {
     this.childLog ??= this.baseLog.child({
       jobId: this.jobId,
@@ -146,6 +152,44 @@ export function unrecoverable(error: AppError): UnrecoverableError {
   return e;
 }
 
+/** How many times in a row a job may be postponed while the database is unavailable. */
+export const maxPostponements = 100;
+
+/**
+ * The delay of postponement `n` (0-based): 0.5 s doubling up to 5 s, the upper half jittered, so
+ * a fleet's postponed jobs do not all come back at once. With {@link maxPostponements}, a job
+ * waits out 4 to 8 minutes of database outage before its attempts start to count again.
+ */
+export function postponementDelayMs(n: number, random: () => number = Math.random): number {
+  const base = Math.min(5_000, 500 * 2 ** Math.min(n, 10));
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/**
+ * The handler failed because the fleet's database cannot be reached: not a fault of the job, so
+ * it goes back to the delayed set without using an attempt (`moveToDelayed` skips the count) and
+ * is tried again later — at most {@link maxPostponements} times in a row, counted from BullMQ's
+ * `attemptsStarted` (every start) less `attemptsMade` (starts that used an attempt). Past that,
+ * or when Redis refuses the move, false: the failure takes the ordinary path and uses an attempt.
+ */
+async function postpone(f: InFlight, ctx: RunContext): Promise<boolean> {
+  const { job } = f;
+  const postponed = Math.max(0, (job.attemptsStarted ?? 0) - job.attemptsMade - 1);
+  if (postponed >= maxPostponements) return false;
+  const delayMs = postponementDelayMs(postponed);
+  try {
+    await job.moveToDelayed(Date.now() + delayMs, f.token);
+  } catch (err) {
+    ctx.log.warn({ err }, 'could not postpone the job; its failure uses an attempt');
+    return false;
+  }
+  ctx.log.info(
+    { delayMs, postponed: postponed + 1, maxPostponements },
+    'database unavailable: job postponed without using an attempt',
+  );
+  return true;
+}
+
 /** Put a delivery back on wait without using an attempt; never throws (logs instead). */
 export async function handBack(f: InFlight, log: QueueLogger): Promise<void> {
   if (f.handedBack) return;
@@ -176,7 +220,11 @@ export function createJobRunner(
   deps: JobRunnerDeps,
 ): (job: Job, token?: string) => Promise<unknown> {
   const { queue, log, observer, inFlight, clock, deadlines } = deps;
-  const report = (job: Job, outcome: 'completed' | 'cancelled', startedAt: number): void => {
+  const report = (
+    job: Job,
+    outcome: 'completed' | 'cancelled' | 'postponed',
+    startedAt: number,
+  ): void => {
     try {
       observer?.jobFinished?.({
         queue,
@@ -220,20 +268,25 @@ export function createJobRunner(
       return result;
     } catch (err) {
       failed = true;
+      if (entry.lockLost) {
+        // Record nothing: the stalled checker or another worker owns the job now (failing it
+        // here would dead-letter a job another worker may be running; handing it back would
+        // move it from under that worker).
+        ctx.log.warn({}, 'job lock lost, leaving it to the stalled checker');
+        throw new WaitingError();
+      }
       if (entry.cancelledByShutdown) {
         await handBack(entry, log);
         report(job, 'cancelled', entry.startedAt);
         ctx.log.info({}, 'job cancelled by shutdown, back on wait');
         throw new WaitingError();
       }
-      if (entry.lockLost) {
-        // Record nothing: the stalled checker owns the job now (failing it here would dead-letter
-        // a job another worker may be running).
-        ctx.log.warn({}, 'job lock lost, leaving it to the stalled checker');
-        throw new WaitingError();
-      }
       const error = deps.scrubError ? deps.scrubError(toError(err)) : toError(err);
       const appError = toAppError(error);
+      if (isDatabaseUnavailable(appError) && (await postpone(entry, ctx))) {
+        report(job, 'postponed', entry.startedAt);
+        throw new DelayedError();
+      }
       if (dispositionOf(appError) === 'fatal') throw unrecoverable(appError);
       throw isAppError(error) ? error : toError(error);
     } finally {

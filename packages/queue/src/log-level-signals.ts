@@ -1,12 +1,13 @@
 import { AppError, LogLevelChange, type LogLevelName } from '@agentry/schema';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
+import { logConnectionErrors } from './log-connection-errors';
 import { noopLogger, type QueueLogger } from './queue-logger';
 
 const channel = (prefix: string): string => `${prefix}:log-level`;
 
 /** Tell every process of the fleet; answers how many processes listen (Redis PUBLISH). */
 export async function announceLogLevel(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   change: LogLevelChange,
   timeoutMs = 2_000,
@@ -34,13 +35,14 @@ export async function announceLogLevel(
  * unsubscribes and disconnects.
  */
 export function listenForLogLevels(
-  subscriber: Redis,
+  subscriber: RedisClient,
   prefix: string,
   component: string,
   apply: (level: LogLevelName) => void,
   log: QueueLogger = noopLogger,
 ): { close(): Promise<void> } {
   const name = channel(prefix);
+  logConnectionErrors(subscriber, log, { role: 'log-level listener' });
   subscriber.on('message', (from: string, message: string) => {
     if (from !== name) return;
     let change: LogLevelChange;

@@ -1,4 +1,5 @@
 import { jobCatalog, type JobDefinition, type JobKind } from '@agentry/schema';
+import { unreadableOf } from './unreadable-job-data';
 
 /** One zod issue reduced to what an operator needs; safe to store and log (no input values). */
 export interface PayloadIssue {
@@ -66,6 +67,17 @@ export function parseJobPayload(queue: string, name: string, data: unknown): Par
         { path: '', code: 'unknown_job', message: `unknown job name "${shown}" on queue ${queue}` },
       ],
       reason: `unknown job name "${shown}" on queue ${queue}`,
+    };
+  }
+  const unreadable = unreadableOf(data);
+  if (unreadable) {
+    // A hash written by hand (see CapturingWorker.createJob): the raw text is in the data kept.
+    const reason = `job data is not JSON: ${unreadable.error}`;
+    return {
+      ok: false,
+      kind,
+      reason,
+      issues: [{ path: '', code: 'invalid_json', message: reason }],
     };
   }
   return parsePayloadOf(kind, data);

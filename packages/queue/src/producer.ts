@@ -6,9 +6,10 @@ import {
   type QueueName,
 } from '@agentry/schema';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { createAddBatcher } from './add-batcher';
 import { jobOptionsFor } from './job-options-for';
 import { createQueueCache } from './queue-cache';
+import type { RedisClient } from './redis-client';
 import { parsePayloadOf } from './parse-job-payload';
 import { noopLogger, type QueueLogger } from './queue-logger';
 import { toQueueError } from './to-queue-error';
@@ -37,7 +38,8 @@ export interface Producer {
    * Idempotent: while a job with the same id is retained (waiting, active, delayed, failed up to
    * 14 days, completed up to a day) a repeated enqueue changes nothing and reports
    * `created: false`. The no-op itself is atomic (BullMQ's add script). One Redis round trip:
-   * `created` comes from an `EXISTS` pipelined just before the add on the same connection.
+   * `created` comes from an `EXISTS` pipelined just before the add on the same connection; the
+   * enqueues made while one is in flight go together, in two socket writes (`createAddBatcher`).
    * Concurrent enqueues of one id through this producer are serialised, so exactly one reports
    * `true`; against another process it can be wrong in a race of well under a millisecond (both
    * report `true`; or a job removed between the two commands is re-added but reported `false`).
@@ -71,7 +73,7 @@ export interface Producer {
 
 export interface ProducerOptions {
   /** A `producer` connection from `createRedisConnection`; owned by the caller. */
-  connection: Redis;
+  connection: RedisClient;
   /** Key prefix, from `redisKeyPrefix()`. */
   prefix: string;
   log?: QueueLogger;
@@ -99,7 +101,7 @@ export function assertJobId(jobId: string): void {
  * Make sure a fail-fast client is connected: wait for a first connection still in progress (up to
  * the caller's deadline), but fail at once while it is reconnecting, i.e. Redis is down.
  */
-async function connected(client: Redis): Promise<void> {
+async function connected(client: RedisClient): Promise<void> {
   const status = client.status;
   if (status === 'ready') return;
   if (status === 'wait') return void (await client.connect());
@@ -128,6 +130,7 @@ export function createProducer(options: ProducerOptions): Producer {
   const clock = options.clock ?? Date.now;
   const queues = createQueueCache(connection, prefix, log);
   const adding = new Map<string, Promise<EnqueueResult>>();
+  const addJob = createAddBatcher(connection);
   let closing: Promise<void> | undefined;
 
   const queue = (name: QueueName): Queue => {
@@ -155,16 +158,15 @@ export function createProducer(options: ProducerOptions): Producer {
     const jobKey = q.toKey(o.jobId);
     const add = async (): Promise<EnqueueResult> => {
       await connected(connection);
-      // One round trip: EXISTS is written to the socket before the add script (same connection,
-      // commands run in the order sent), and neither waits for the other's reply.
-      const existed = connection.exists(jobKey);
-      const added = q.add(definition.name, parsed.payload, {
-        ...jobOptionsFor(kind, o.jobId, o),
-        timestamp: clock(),
+      // EXISTS is written to the socket before the add script (same connection, commands run in
+      // the order sent), and neither waits for the other's reply; adds that overlap go together.
+      const created = await addJob({
+        queue: q,
+        name: definition.name,
+        data: parsed.payload,
+        opts: { ...jobOptionsFor(kind, o.jobId, o), timestamp: clock() },
+        jobKey,
       });
-      existed.catch(() => undefined); // if the add fails, its error is the one reported
-      await added;
-      const created = (await existed) === 0;
       log.debug({ kind, jobId: o.jobId, created }, 'job enqueued');
       return { jobId: o.jobId, created };
     };

@@ -1,5 +1,5 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue, isNotConnectionError } from 'bullmq';
+import type { RedisClient } from './redis-client';
 import { noopLogger, type QueueLogger } from './queue-logger';
 
 /** BullMQ `Queue`s on one shared connection, made on first use and closed together. */
@@ -15,7 +15,7 @@ export interface QueueCache {
  * rejected init forever); `checkRedis` verifies the version at start-up instead.
  */
 export function createQueueCache(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   log: QueueLogger = noopLogger,
 ): QueueCache {
@@ -31,7 +31,11 @@ export function createQueueCache(
           skipWaitingForReady: true,
           skipVersionCheck: true,
         });
-        q.on('error', (err: Error) => log.warn({ err, queue: name }, 'queue error'));
+        q.on('error', (err: Error) => {
+          // The shared connection's own errors reach every queue on it; the connection logs them.
+          if (isNotConnectionError(err)) log.warn({ err, queue: name }, 'queue error');
+          else log.debug({ err, queue: name }, 'queue connection error');
+        });
         queues.set(name, q);
       }
       return q;

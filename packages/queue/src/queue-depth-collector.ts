@@ -1,6 +1,6 @@
 import { queueDepthStates } from '@agentry/schema';
 import type { JobType, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import { createQueueCache } from './queue-cache';
 import { noopLogger, type QueueLogger } from './queue-logger';
 
@@ -12,7 +12,7 @@ export type DepthSink = (
 
 export interface QueueDepthCollectorOptions {
   /** Any connection (a `producer` one is fine: a failed round is logged and skipped). */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queues: string[];
   /** @default 5000 */
@@ -58,11 +58,22 @@ export function createQueueDepthCollector(
     sink(q.name, counts, age);
   };
 
+  // While Redis is down every round fails the same way: one warning per queue and error.
+  const lastFailure = new Map<string, string>();
   const collectOnce = async (): Promise<void> => {
     await Promise.all(
       queues.map((q) =>
-        collectQueue(q).catch((err: unknown) =>
-          log.warn({ err, queue: q.name }, 'queue depth collection failed'),
+        collectQueue(q).then(
+          () => lastFailure.delete(q.name),
+          (err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            const repeated = lastFailure.get(q.name) === message;
+            lastFailure.set(q.name, message);
+            log[repeated ? 'debug' : 'warn'](
+              { err, queue: q.name },
+              'queue depth collection failed',
+            );
+          },
         ),
       ),
     );

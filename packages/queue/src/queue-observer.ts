@@ -7,10 +7,19 @@
  * - `failed`: the job failed for good but the dead-letter capture itself failed; the job is left
  *   for redelivery so the capture is retried (see `createWorkerRuntime`).
  * - `cancelled`: shutdown cancelled the job; it went back to wait without using an attempt.
+ * - `postponed`: the database was unavailable; the job went back to the delayed set without
+ *   using an attempt.
  * - `skipped`: reserved for the app (this package does not emit it).
  */
 export type JobOutcome =
-  'completed' | 'failed' | 'retried' | 'dead_lettered' | 'invalid' | 'skipped' | 'cancelled';
+  | 'completed'
+  | 'failed'
+  | 'retried'
+  | 'dead_lettered'
+  | 'invalid'
+  | 'skipped'
+  | 'cancelled'
+  | 'postponed';
 
 export interface JobFinishedEvent {
   queue: string;

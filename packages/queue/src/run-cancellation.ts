@@ -1,5 +1,6 @@
 import { AppError } from '@agentry/schema';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
+import { logConnectionErrors } from './log-connection-errors';
 import { noopLogger, type QueueLogger } from './queue-logger';
 
 /** The channel cancellations are announced on, under the fleet's key prefix. */
@@ -7,7 +8,7 @@ export const cancelChannel = (prefix: string): string => `${prefix}:run-cancelle
 
 /** Tell every executor that a run was cancelled (best effort: one PUBLISH, bounded). */
 export async function announceCancel(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   runId: string,
   timeoutMs = 2_000,
@@ -44,12 +45,13 @@ export interface RunCancellation {
  * disconnected are lost; a step then ends at its timeout and its run stays cancelled.
  */
 export function listenForCancels(
-  subscriber: Redis,
+  subscriber: RedisClient,
   prefix: string,
   log: QueueLogger = noopLogger,
 ): RunCancellation {
   const watching = new Map<string, Set<AbortController>>();
   const channel = cancelChannel(prefix);
+  logConnectionErrors(subscriber, log, { role: 'cancel listener' });
   subscriber.on('message', (from: string, runId: string) => {
     if (from !== channel) return;
     const controllers = watching.get(runId);

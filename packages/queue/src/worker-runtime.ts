@@ -7,10 +7,9 @@ import {
   type JobKindOn,
   type QueueName,
 } from '@agentry/schema';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue, isNotConnectionError } from 'bullmq';
 import { createAttemptDeadlines } from './attempt-deadlines';
-import { CapturingWorker } from './capturing-worker';
+import { CapturingWorker, OutcomeNotRecorded } from './capturing-worker';
 import { createFailureHandler } from './dead-letter-capture';
 
 import type { DeadLetterStore, FailedForGood } from './dead-letter-store';
@@ -19,13 +18,18 @@ import { completedRetention, failedRetention } from './job-options-for';
 import { createJobRunner, handBack, shutdownReason, type InFlight } from './job-runner';
 import type { QueueLogger } from './queue-logger';
 import type { QueueObserver } from './queue-observer';
-import { createRedisConnection, type RedisAuth } from './redis-connection';
+import type { RedisClient } from './redis-client';
+import { createRedisConnection, type RedisAuth, type RedisEndpoint } from './redis-connection';
 import { retryBackoff, type RetryBackoffOptions } from './retry-backoff';
+import { isRedisOutOfMemory } from './to-queue-error';
 
 export interface WorkerRuntimeOptions<Q extends QueueName> {
   queue: Q;
-  /** A Redis URL (a `worker` connection is created and owned), or a factory of one (also owned). */
-  connection: { url: string; auth?: RedisAuth } | (() => Redis);
+  /**
+   * Where to connect — a Redis URL or a Redis Cluster (`url: RedisEndpoint`; a `worker` connection
+   * is created and owned) — or a factory of a connection (also owned).
+   */
+  connection: { url: RedisEndpoint; auth?: RedisAuth } | (() => RedisClient);
   /** Key prefix, from `redisKeyPrefix()`. */
   prefix: string;
   /** One handler per job kind on `queue`. */
@@ -179,8 +183,35 @@ export function createWorkerRuntime<Q extends QueueName>(
       removeOnFail: failedRetention,
     },
     onFailure,
+    (err, job) =>
+      log.warn(
+        { jobId: job.id, queue, outcome: err.outcome, err: err.cause },
+        'job outcome not recorded by Redis; if Redis still has the job it is delivered again',
+      ),
   );
-  worker.on('error', (err) => log.error({ err, queue }, 'worker error'));
+  // Redis unreachable or out of memory: every attempt (reconnect, fetch) fails the same way until
+  // it recovers, and the worker retries by itself: one warning per episode (again after a minute).
+  let episode = { kind: '', at: 0 };
+  const recovered = () => (episode = { kind: '', at: 0 });
+  connection.on('ready', recovered);
+  worker.on('completed', recovered);
+  worker.on('error', (err) => {
+    if (err instanceof OutcomeNotRecorded) return; // logged by the listener above
+    const oom = isRedisOutOfMemory(err);
+    if (oom || !isNotConnectionError(err)) {
+      const kind = oom ? 'oom' : `connection: ${err.message}`;
+      if (kind === episode.kind && clock() - episode.at < 60_000) return;
+      episode = { kind, at: clock() };
+      log.warn(
+        { err, queue },
+        oom
+          ? 'redis is out of memory: jobs cannot be taken or finished until memory is freed'
+          : 'worker cannot reach redis; reconnecting',
+      );
+      return;
+    }
+    log.error({ err, queue }, 'worker error');
+  });
   worker.on('stalled', (jobId) =>
     log.warn({ jobId, queue }, 'job stalled (lock lapsed), moved back to wait'),
   );

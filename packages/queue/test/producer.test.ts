@@ -70,7 +70,7 @@ describe('createProducer', () => {
       attempts: 5,
       backoff: { type: jitteredBackoffType, delay: 1_000 },
       removeOnComplete: { age: 86_400, count: 10_000 },
-      removeOnFail: { age: 14 * 86_400 },
+      removeOnFail: { age: 14 * 86_400, count: 50_000 },
     });
   });
 

@@ -1,7 +1,9 @@
-import { AppError, jobIds, queueNames } from '@agentry/schema';
+import { AppError, databaseUnavailable, jobIds, queueNames } from '@agentry/schema';
 import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { JobContext } from '../src/job-context';
+import { postponementDelayMs } from '../src/job-runner';
 import { createWorkerRuntime } from '../src/worker-runtime';
 import { memoryLogger, MemoryDeadLetters, redisUrl, waitFor } from './support';
 import { noCompensate, runId, step, useWorkerHarness } from './worker-harness';
@@ -181,6 +183,42 @@ describe('createWorkerRuntime', () => {
     expect(t.finished.filter((e) => e.outcome === 'invalid')).toHaveLength(bad.length);
   });
 
+  it('dead-letters a job whose Redis hash holds data that is not JSON, and keeps going', async () => {
+    const handled: string[] = [];
+    const t = await setup({
+      step: async (p) => void handled.push(p.stepId),
+      compensate: noCompensate,
+    });
+    const q = t.producer.queue(queueNames.step);
+    // A producer that writes BullMQ's hash itself and gets it wrong (BullMQ's own fetch throws).
+    await q.add('step', step('raw-1'), { jobId: 'raw.1' });
+    await q.add('step', step('raw-2'), { jobId: 'raw.2' });
+    await q.add('step', step('good'), { jobId: 'good.2' });
+    const redis = new Redis(redisUrl);
+    await redis.hset(`${t.prefix}:${queueNames.step}:raw.1`, 'data', 'not json{');
+    await redis.hset(`${t.prefix}:${queueNames.step}:raw.2`, 'data', `{"a":"${'x'.repeat(20_000)}`);
+    await redis.quit();
+    await t.runtime.start();
+    await waitFor(() => handled.includes('good') && t.failedForGood.length === 2, 5_000);
+    const letters = [...t.store.records.values()];
+    const raw1 = letters.find((l) => l.jobId === 'raw.1');
+    expect(raw1).toMatchObject({ errorCode: 'VALIDATION', attempts: 1 });
+    expect(raw1?.reason).toMatch(/^job data is not JSON: .*not valid JSON/);
+    // Kept for inspection: the raw text is in the dead letter (a long one cut at 16 KiB).
+    expect(raw1?.payload).toMatchObject({
+      'agentry.unreadableJobData': { raw: 'not json{', truncated: false },
+    });
+    const raw2 = letters.find((l) => l.jobId === 'raw.2')?.payload as {
+      'agentry.unreadableJobData': { raw: string; truncated: boolean };
+    };
+    expect(raw2['agentry.unreadableJobData']).toMatchObject({ truncated: true });
+    expect(raw2['agentry.unreadableJobData'].raw).toHaveLength(16_384);
+    expect(handled).toEqual(['good']);
+    // The failed jobs read back like any other (Bull Board, the CLI).
+    expect((await q.getJob('raw.1'))?.failedReason).toMatch(/^\[VALIDATION\] job data/);
+    expect((await q.getJobs(['failed'])).map((j) => j.id).sort()).toEqual(['raw.1', 'raw.2']);
+  });
+
   it('dead-letters a job that stalled more than allowed without running the handler', async () => {
     let calls = 0;
     const t = await setup(
@@ -215,6 +253,72 @@ describe('createWorkerRuntime', () => {
     expect(t.store.captures).toBe(1);
   });
 
+  it('records nothing for a superseded delivery: no failure, no retry, no dead letter', async () => {
+    const deliveries: number[] = [];
+    const t = await setup(
+      {
+        step: async (_p, ctx) => {
+          deliveries.push(ctx.attempt);
+          // The first delivery learns (from Postgres, in the executor) that another worker owns
+          // its step now.
+          if (deliveries.length === 1) throw ctx.superseded('step re-claimed by another worker');
+          return 'ok';
+        },
+        compensate: noCompensate,
+      },
+      { lockDurationMs: 500, stalledIntervalMs: 300, maxStalledCount: 3 },
+    );
+    await t.runtime.start();
+    const jobId = jobIds.step(runId, 'x');
+    await t.producer.enqueue('step', step('x'), { jobId });
+    const q = t.producer.queue(queueNames.step);
+    // Left active after the first delivery; only the stalled checker hands it on.
+    await waitFor(() => deliveries.length === 1, 5_000, 'first delivery');
+    await new Promise((r) => setTimeout(r, 100));
+    const left = await q.getJob(jobId);
+    expect(left?.failedReason).toBeFalsy();
+    expect(left?.attemptsMade).toBe(0);
+    expect(await left?.getState()).toBe('active');
+    await waitFor(async () => (await q.getJob(jobId))?.returnvalue === 'ok', 10_000, 'redelivery');
+    expect(deliveries).toEqual([1, 1]);
+    expect(t.finished.map((e) => e.outcome)).toEqual(['completed']);
+    expect(t.store.records.size).toBe(0);
+    expect(t.log.lines.map((l) => l.msg)).toContain(
+      'job lock lost, leaving it to the stalled checker',
+    );
+  });
+
+  it('does not count a completion Redis could not record as a failure: the redelivery completes it', async () => {
+    const deliveries: number[] = [];
+    const t = await setup(
+      {
+        step: async (_p, ctx) => {
+          deliveries.push(ctx.attempt);
+          // Redis loses the job's lock while the handler runs (a restart, the lock lapsed):
+          // recording the completion fails ("Missing lock"), though the work is done.
+          if (deliveries.length === 1)
+            await t.connection.del(`${t.prefix}:${queueNames.step}:${ctx.jobId}:lock`);
+          return 'ok';
+        },
+        compensate: noCompensate,
+      },
+      { lockDurationMs: 500, stalledIntervalMs: 300, maxStalledCount: 3 },
+    );
+    await t.runtime.start();
+    const jobId = jobIds.step(runId, 'lost');
+    await t.producer.enqueue('step', step('lost'), { jobId });
+    const q = t.producer.queue(queueNames.step);
+    await waitFor(async () => (await q.getJob(jobId))?.returnvalue === 'ok', 10_000, 'redelivery');
+    // No attempt used, nothing retried or dead-lettered: the stalled checker handed it back.
+    expect(deliveries).toEqual([1, 1]);
+    expect(t.finished.map((e) => e.outcome)).toEqual(['completed', 'completed']);
+    expect(t.store.records.size).toBe(0);
+    const line = t.log.lines.find((l) => l.msg?.startsWith('job outcome not recorded by Redis'));
+    expect(line?.level).toBe('warn');
+    expect(line?.obj).toMatchObject({ jobId, outcome: 'completion' });
+    expect(t.log.lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
   it('leaves the job for redelivery when the store is down, and captures it once it is back', async () => {
     const t = await setup(
       {
@@ -232,6 +336,36 @@ describe('createWorkerRuntime', () => {
     await waitFor(() => t.failedForGood.length === 1, 10_000, 'capture after redelivery');
     expect(t.store.records.size).toBe(1);
     expect(t.finished.map((e) => e.outcome)).toEqual(['failed', 'dead_lettered']);
+  });
+
+  it('postpones a job while the database is unavailable, without using an attempt', async () => {
+    const deliveries: number[] = [];
+    const t = await setup({
+      step: async (_p, ctx) => {
+        deliveries.push(ctx.attempt);
+        if (deliveries.length <= 2) throw databaseUnavailable(new Error('connect ECONNREFUSED'));
+        return 'ok';
+      },
+      compensate: noCompensate,
+    });
+    await t.runtime.start();
+    const jobId = jobIds.step(runId, 'db');
+    await t.producer.enqueue('step', step('db'), { jobId });
+    const q = t.producer.queue(queueNames.step);
+    await waitFor(async () => (await q.getJob(jobId))?.returnvalue === 'ok', 10_000, 'third try');
+    // Every delivery is still attempt 1 of 3: the outage was not the job's fault.
+    expect(deliveries).toEqual([1, 1, 1]);
+    expect(t.finished.map((e) => e.outcome)).toEqual(['postponed', 'postponed', 'completed']);
+    expect(t.store.records.size).toBe(0);
+    const postponed = t.log.lines.filter((l) => l.msg?.startsWith('database unavailable'));
+    expect(postponed.map((l) => (l.obj as { postponed?: number }).postponed)).toEqual([1, 2]);
+  });
+
+  it('postpones for 0.5 s doubling to 5 s, the upper half jittered', () => {
+    expect([0, 1, 2, 3, 4, 20].map((n) => postponementDelayMs(n, () => 0))).toEqual([
+      250, 500, 1_000, 2_000, 2_500, 2_500,
+    ]);
+    expect(postponementDelayMs(20, () => 0.999)).toBeLessThanOrEqual(5_000);
   });
 
   it('refuses a handler map that misses a kind (also a compile error)', () => {
