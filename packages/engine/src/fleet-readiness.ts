@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '@agentry/db';
 import type { Logger, ReadinessCheck } from '@agentry/observability';
-import { checkRedis } from '@agentry/queue';
+import { checkRedis, type RedisClient } from '@agentry/queue';
 
 /**
  * Readiness checks every fleet process shares: Postgres answers, Redis answers, and Redis is set
@@ -12,7 +11,7 @@ import { checkRedis } from '@agentry/queue';
  */
 export function fleetReadiness(options: {
   db: Kysely<DB>;
-  redis: Redis;
+  redis: RedisClient;
   production: boolean;
   log: Logger;
 }): Record<string, ReadinessCheck> {

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createRepositories, type Database, type Repositories } from '@agentry/db';
 import {
@@ -14,9 +13,13 @@ import {
   createProducer,
   listenForLogLevels,
   createRedisConnection,
+  duplicateConnection,
+  redisEndpoint,
   redisKeyPrefix,
   type Producer,
   type RedisAuth,
+  type RedisClient,
+  type RedisEndpoint,
 } from '@agentry/queue';
 import type { CommonConfig } from '@agentry/schema';
 import type { ReadinessCheck } from '@agentry/observability';
@@ -41,9 +44,13 @@ export interface FleetServices {
   repos: Repositories;
   /** Redis key prefix (`{agentry}`): every queue's keys share one Redis Cluster slot. */
   prefix: string;
-  producerConnection: Redis;
-  /** How workers of this process connect to Redis: the URL and the password to follow, if any. */
-  redis: { url: string; auth?: RedisAuth };
+  /** A fail-fast connection (a `Cluster` when `AGENTRY_REDIS_CLUSTER_NODES` is set). */
+  producerConnection: RedisClient;
+  /**
+   * How workers of this process connect to Redis: the URL or the Redis Cluster, and the password
+   * to follow, if any.
+   */
+  redis: { url: RedisEndpoint; auth?: RedisAuth };
   producer: Producer;
   /** The run-lifecycle operations' dependencies. */
   engine: EngineDeps;
@@ -113,15 +120,16 @@ export async function openFleetServices(
     );
     const prefix = redisKeyPrefix(config.queuePrefix);
     const redisPasswordRef = config.redisPasswordRef;
+    const endpoint = redisEndpoint(config);
     const redis = {
-      url: config.redisUrl,
+      url: endpoint,
       ...(redisPasswordRef === undefined
         ? {}
         : { auth: await followedSecret(secrets, redisPasswordRef) }),
     };
     const producerConnection = stack.push(
       'redis (producer)',
-      createRedisConnection(config.redisUrl, 'producer', {
+      createRedisConnection(endpoint, 'producer', {
         ...(redis.auth === undefined ? {} : { auth: redis.auth }),
         name: `${options.component}-producer`,
         log,
@@ -137,7 +145,7 @@ export async function openFleetServices(
     stack.push(
       'log-level listener',
       listenForLogLevels(
-        producerConnection.duplicate({ connectionName: `${options.component}-signals` }),
+        duplicateConnection(producerConnection, `${options.component}-signals`),
         prefix,
         options.component,
         (level) => {
@@ -162,7 +170,14 @@ export async function openFleetServices(
       .then(() => readiness.redis?.(AbortSignal.timeout(2_000)))
       .catch(() => undefined);
     log.info(
-      { database: database.describe, redis: redactUrl(config.redisUrl), prefix },
+      {
+        database: database.describe,
+        redis:
+          typeof endpoint === 'string'
+            ? redactUrl(endpoint)
+            : `cluster ${endpoint.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
+        prefix,
+      },
       'fleet services open',
     );
     return {
@@ -194,7 +209,7 @@ export async function openFleetServices(
 }
 
 /** Resolve once the connection is ready, or after `timeoutMs` (producers fail fast until then). */
-function connected(connection: Redis, timeoutMs: number): Promise<void> {
+function connected(connection: RedisClient, timeoutMs: number): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

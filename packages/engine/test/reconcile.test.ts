@@ -55,12 +55,14 @@ describe('reconcile', () => {
     expect(await reconcile(h.deps, { olderThanMs: 30_000 })).toEqual({
       planJobsEnqueued: 0,
       stepsDispatched: 0,
+      failed: 0,
     });
 
     const later = { ...h.deps, clock: inAMinute };
     expect(await reconcile(later, { olderThanMs: 30_000 })).toEqual({
       planJobsEnqueued: 1,
       stepsDispatched: 2,
+      failed: 0,
     });
     const planJob = await h.queue(queueNames.plan).getJob(jobIds.plan(pendingId));
     expect(planJob?.data).toEqual({ intent, runId: pendingId, correlationId: 'corr-pending' });
@@ -86,6 +88,38 @@ describe('reconcile', () => {
     expect(await reconcile(later, { olderThanMs: 30_000 })).toEqual({
       planJobsEnqueued: 0,
       stepsDispatched: 0,
+      failed: 0,
     });
+  });
+  it('repairs the other runs when one cannot be: the broken one is logged and tried again', async () => {
+    // A pending run whose stored intent today's schema refuses (an older version wrote it).
+    const brokenId = randomUUID();
+    await h.repos.runs.create({
+      id: brokenId,
+      tenantId: 'acme',
+      correlationId: 'corr-broken',
+      dryRun: false,
+      intent: { ...Intent.parse({ text: 'echo 1 step', tenantId: 'acme' }), text: '' },
+      planJobId: jobIds.plan(brokenId),
+    });
+    const fineId = randomUUID();
+    await h.repos.runs.create({
+      id: fineId,
+      tenantId: 'acme',
+      correlationId: 'corr-fine',
+      dryRun: false,
+      intent: Intent.parse({ text: 'echo 2 steps', tenantId: 'acme' }),
+      planJobId: jobIds.plan(fineId),
+    });
+    const inTwoMinutes = () => new Date(Date.now() + 120_000);
+    const report = await reconcile({ ...h.deps, clock: inTwoMinutes }, { olderThanMs: 30_000 });
+    expect(report).toMatchObject({ planJobsEnqueued: 1, failed: 1 });
+    expect((await h.queue(queueNames.plan).getJob(jobIds.plan(fineId)))?.id).toBe(
+      jobIds.plan(fineId),
+    );
+    const failed = h.deps.log.lines.find((l) => l.msg.startsWith('reconciler could not repair'));
+    expect(failed?.obj.runs).toEqual([
+      { runId: brokenId, code: 'VALIDATION', reason: expect.stringMatching(/^plan: /) },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { isAppError, type AppError } from '@agentry/schema';
+import { AppError, isAppError } from '@agentry/schema';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   defaultLlmPolicy,
@@ -153,6 +153,33 @@ describe('guardProvider', () => {
     expect(guarded.breakerState).toBe('OPEN');
     await failure(guarded.complete(request));
     expect(server.requests).toHaveLength(5);
+  });
+
+  it('counts an answer the request refuses as a failure of the provider, and never retries it', async () => {
+    const { guarded, events, advance } = setup();
+    server.setMode(ok);
+    const refusal = new AppError('PLAN_INVALID', 'not a plan', { retryable: false });
+    const refusing = {
+      ...request,
+      acceptAnswer: () => {
+        throw refusal;
+      },
+    };
+    for (let i = 0; i < 4; i++) expect(await failure(guarded.complete(refusing))).toBe(refusal);
+    // One call each: a retry would get the same nonsense; the caller repairs it instead.
+    expect(server.requests).toHaveLength(4);
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+    expect(guarded.breakerState).toBe('OPEN');
+
+    // A probe answered with nonsense opens the circuit again, as a 500 would.
+    advance(10_000);
+    await failure(guarded.complete(refusing));
+    expect(guarded.breakerState).toBe('OPEN');
+    advance(10_000);
+    expect((await guarded.complete({ ...request, acceptAnswer: () => undefined })).content).toBe(
+      'fine',
+    );
+    expect(guarded.breakerState).toBe('CLOSED');
   });
 
   it('cuts a hung call off at the attempt deadline and closes its socket', async () => {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   circuitBreaker,
   isProgrammerError,
+  isTransientFault,
   retry,
   retryBudget,
   samplingBreaker,
@@ -98,7 +99,8 @@ export interface GuardSeams {
 
 /**
  * Put `provider` behind `retry(budget) → circuitBreaker → timeout`: each attempt is cut off at
- * `attemptTimeoutMs` (a timeout counts as a failure), failures open the circuit, and while it is
+ * `attemptTimeoutMs` (a timeout counts as a failure), failures open the circuit — an answer the
+ * request's `acceptAnswer` refuses counts as one, and is not retried — and while it is
  * open a request fails at once with `UNAVAILABLE` and never reaches the provider. The retry
  * honours `Retry-After` up to `backoff.maxMs` and gives up sooner when the circuit will stay open
  * longer than that — then the error carries `details.deferred: true`. The circuit and the retry
@@ -114,10 +116,13 @@ export function guardProvider(
 ): GuardedProvider {
   const labels = { provider: provider.name, model: provider.model };
   const budget = retryBudget(policy.retryBudget);
+  // Errors a request's `acceptAnswer` threw: the provider answered, unusably.
+  const unusable = new WeakSet<Error>();
   const breaker = circuitBreaker({
     halfOpenAfterMs: policy.breaker.halfOpenAfterMs,
     halfOpenProbes: policy.breaker.halfOpenProbes,
     breaker: samplingBreaker(policy.breaker),
+    handleWhen: (error) => unusable.has(error) || isTransientFault(error),
     ...(seams.clock ? { clock: seams.clock } : {}),
   });
   const deadline = timeout(policy.attemptTimeoutMs, { strategy: 'aggressive' });
@@ -146,6 +151,8 @@ export function guardProvider(
         maxAttempts: policy.maxAttempts,
         backoff: policy.backoff,
         budget,
+        // An unusable answer is the caller's to repair (with the answer in hand), never retried.
+        handleWhen: (error) => !unusable.has(error),
         ...(seams.random ? { random: seams.random } : {}),
         ...(seams.sleep ? { sleep: seams.sleep } : {}),
       });
@@ -166,10 +173,11 @@ export function guardProvider(
           observe ?? (() => {}),
           () =>
             // No fallback in this chain, so the only value is the provider's.
-            wrap(retries, breaker, deadline).execute(
-              (ctx) => provider.complete(request, ctx.signal),
-              signal,
-            ) as Promise<Completion>,
+            wrap(retries, breaker, deadline).execute(async (ctx) => {
+              const answer = await provider.complete(request, ctx.signal);
+              judge(request, answer, unusable);
+              return answer;
+            }, signal) as Promise<Completion>,
         );
       } catch (caught) {
         if (isProgrammerError(caught)) {
@@ -185,4 +193,16 @@ export function guardProvider(
       }
     },
   };
+}
+
+/** Run the request's `acceptAnswer`; what it throws is remembered as an unusable answer. */
+function judge(request: CompletionRequest, answer: Completion, unusable: WeakSet<Error>): void {
+  if (request.acceptAnswer === undefined) return;
+  try {
+    request.acceptAnswer(answer);
+  } catch (caught) {
+    const error = toError(caught);
+    unusable.add(error);
+    throw error;
+  }
 }

@@ -10,6 +10,13 @@ export interface CompletionRequest {
   messages: readonly ChatMessage[];
   /** Ask for structured output matching this JSON Schema (an object schema). */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /**
+   * Judges the answer inside the provider's policies (`guardProvider`): throw when it cannot be
+   * used (structured output that fails its schema, prose instead of JSON). The guard counts such
+   * a call as a failure of the provider — its circuit opens on a model answering nonsense as on
+   * one answering 500s — and never retries it: repairing an answer is the caller's. Never sent.
+   */
+  acceptAnswer?: (completion: Completion) => void;
 }
 
 /** Tokens a call consumed, as the provider reported them. */

@@ -2,6 +2,7 @@ import { Plan, isAppError, type AppError } from '@agentry/schema';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmCall } from './llm-call';
 import { openAiCompatibleProvider } from './openai-compatible-provider';
+import { defaultLlmPolicy, guardProvider } from './guarded-provider';
 import { priceTable } from './price-table';
 import { structuredPlan } from './structured-plan';
 import { startFakeLlmServer } from './testing';
@@ -108,5 +109,33 @@ describe('structuredPlan', () => {
     expect(error.code).toBe('UNAVAILABLE');
     expect(seen).toEqual([expect.objectContaining({ outcome: 'error', errorCode: 'UNAVAILABLE' })]);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('behind a guard, an invalid answer is repaired (not retried) and counts against the circuit', async () => {
+    const guarded = guardProvider(provider, {
+      ...defaultLlmPolicy,
+      breaker: { ...defaultLlmPolicy.breaker, minCalls: 2, threshold: 0.5 },
+    });
+    const guardedPlanner = structuredPlan({
+      provider: guarded,
+      prices,
+      toolCatalog: [{ name: 'http.request', description: 'make an HTTP request' }],
+    });
+    server.script(
+      { kind: 'ok', content: 'Sure! First, check the site.', usage },
+      { kind: 'ok', content: validPlan, usage },
+    );
+    const { plan, calls } = await guardedPlanner.plan('check example.org');
+    expect(plan.steps).toHaveLength(1);
+    expect(calls.map((c) => c.outcome)).toEqual(['invalid', 'ok']);
+    expect(calls[0]).toMatchObject({ inputTokens: 1_000, outputTokens: 500, costUsd: 0.007 });
+    expect(server.requests).toHaveLength(2);
+    expect(guarded.breakerState).toBe('CLOSED');
+
+    server.script({ kind: 'invalid-plan' }, { kind: 'unknown-tool' });
+    // Two unusable answers of three open the circuit: the repair round is refused unsent.
+    expect((await failure(guardedPlanner.plan('check example.org'))).code).toBe('UNAVAILABLE');
+    expect(server.requests).toHaveLength(3);
+    expect(guarded.breakerState).toBe('OPEN');
   });
 });

@@ -96,10 +96,26 @@ export function structuredPlan(options: StructuredPlanOptions): StructuredPlanne
       const messages: ChatMessage[] = [...history, { role: 'user', content: intentText }];
       let issues: unknown[] = [];
       for (let round = 0; round <= maxRepairs; round += 1) {
+        // The answer is judged inside the provider's policies, so a guarded provider counts an
+        // invalid plan against its circuit; a bare provider does not call `acceptAnswer`.
+        let judged: { answer: Completion; checked: Checked; refusal?: Error } | undefined;
         const request: CompletionRequest = {
           system,
           messages,
           jsonSchema: { name: schemaName, schema: jsonSchema },
+          acceptAnswer: (answer) => {
+            const checked = check(answer.content, knownTools, producedBy);
+            if (checked.ok) {
+              judged = { answer, checked };
+              return;
+            }
+            const refusal = new AppError('PLAN_INVALID', `${provider.name}: unusable plan`, {
+              retryable: false,
+              details: { issues: checked.issues },
+            });
+            judged = { answer, checked, refusal };
+            throw refusal;
+          },
         };
         await beforeCall?.(request);
         const started = monotonic();
@@ -107,11 +123,17 @@ export function structuredPlan(options: StructuredPlanOptions): StructuredPlanne
         try {
           answer = await provider.complete(request, signal);
         } catch (caught) {
-          const error = toAppError(caught, 'TRANSIENT');
-          record(calls, failedCall(provider, error, monotonic() - started), onCall);
-          throw error;
+          if (judged?.refusal === undefined || caught !== judged.refusal) {
+            const error = toAppError(caught, 'TRANSIENT');
+            record(calls, failedCall(provider, error, monotonic() - started), onCall);
+            throw error;
+          }
+          answer = judged.answer;
         }
-        const checked = check(answer.content, knownTools, producedBy);
+        const checked =
+          judged?.answer === answer
+            ? judged.checked
+            : check(answer.content, knownTools, producedBy);
         if (checked.ok) {
           record(calls, answeredCall(provider, answer, 'ok', prices), onCall);
           return { plan: checked.plan, calls };

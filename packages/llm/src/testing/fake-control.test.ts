@@ -68,6 +68,27 @@ describe('fake LLM server control API', () => {
     expect((await anthropic.complete(request)).content).toBe('fake answer to: hi');
   });
 
+  it('sets a mixed mode over HTTP: its answers dealt in turn, `times` calls in all', async () => {
+    const mixed = await control('POST', 'mode', {
+      answers: [
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 429, retryAfter: '1' },
+        { kind: 'garbage' },
+      ],
+      times: 3,
+    });
+    expect(mixed).toEqual({ status: 200, body: expect.objectContaining({ mode: 'mixed' }) });
+    const codes = [];
+    for (let i = 0; i < 4; i++)
+      codes.push(
+        await openai.complete(request).then(
+          () => 'ok',
+          (e: AppError) => e.code,
+        ),
+      );
+    expect(codes).toEqual(['TRANSIENT', 'RATE_LIMITED', 'TRANSIENT', 'ok']);
+  });
+
   it('counts requests by API and open hung requests, and resets', async () => {
     await openai.complete(request);
     await anthropic.complete(request);
@@ -102,6 +123,8 @@ describe('fake LLM server control API', () => {
     ['mode', [], /must be an answer/],
     ['mode', { kind: 'hang', times: -1 }, /times/],
     ['mode', { kind: 'ok', content: 'x', extra: true }, /extra/],
+    ['mode', { answers: [] }, /`answers` must be a non-empty array/],
+    ['mode', { answers: [{ kind: 'teapot' }] }, /kind/],
   ])('refuses a bad body for %s (%j) with a 400 that says why', async (path, body, message) => {
     const { status, body: answer } = await control('POST', path, body);
     expect(status).toBe(400);

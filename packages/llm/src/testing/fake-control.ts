@@ -10,14 +10,17 @@ export interface FakeStats {
   openHung: number;
   /** Scripted answers not yet used. */
   scripted: number;
-  /** The kind of the sticky mode, or null when requests get the default answer. */
-  mode: FakeAnswer['kind'] | null;
+  /**
+   * The kind of the sticky mode (`mixed` for a list of answers of several kinds), or null when
+   * requests get the default answer.
+   */
+  mode: FakeAnswer['kind'] | 'mixed' | null;
 }
 
 /** What the control API drives: the server's own methods. */
 export interface FakeControls {
   script(...answers: FakeAnswer[]): void;
-  setMode(answer: FakeAnswer, options?: { times?: number }): void;
+  setMode(answer: FakeAnswer | readonly FakeAnswer[], options?: { times?: number }): void;
   stats(): FakeStats;
   reset(): void;
 }
@@ -26,6 +29,7 @@ export interface FakeControls {
 export const controlPrefix = '/_fake/';
 
 const scriptBody = z.array(fakeAnswerSchema).max(10_000);
+const modeList = z.array(fakeAnswerSchema).min(1).max(1_000);
 const modeTimes = z.number().int().positive().optional();
 
 type Reply = { status: number; body: unknown };
@@ -33,7 +37,7 @@ type Checked<T> = { ok: true; value: T } | { ok: false; reply: Reply };
 
 /**
  * Answer one control request: `POST /_fake/script` (an array of answers), `POST /_fake/mode`
- * (an answer, plus `times` optionally), `GET /_fake/stats`, `POST /_fake/reset`. A bad body is
+ * (an answer, or `{ answers: [...] }` dealt in turn; plus `times` optionally), `GET /_fake/stats`, `POST /_fake/reset`. A bad body is
  * a 400 naming the problem. Never throws.
  */
 export function handleControl(
@@ -62,15 +66,18 @@ export function handleControl(
     }
     case 'POST /_fake/mode': {
       const json = jsonOf(text);
-      // `times` rides along with the answer's own fields.
+      // `times` rides along with the answer's own fields (or with `answers`, a mixed mode).
       const { times: rawTimes, ...rest } =
         typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
-      const answer = check(
-        json === undefined ? json : rest,
-        fakeAnswerSchema,
-        route,
-        'the body must be an answer',
-      );
+      const answer =
+        'answers' in rest && !Array.isArray(json)
+          ? check(rest.answers, modeList, route, '`answers` must be a non-empty array of answers')
+          : check(
+              json === undefined ? json : rest,
+              fakeAnswerSchema,
+              route,
+              'the body must be an answer',
+            );
       if (!answer.ok) return answer.reply;
       const times = check(rawTimes, modeTimes, route, '`times` must be a whole number ≥ 1');
       if (!times.ok) return times.reply;

@@ -149,6 +149,62 @@ describe('fake LLM server answers', () => {
     expect((await failure(slow.plan('x'))).code).toBe('TIMEOUT');
   });
 
+  it('deals a list of answers in turn as one mode, recording when each request came and what it got', async () => {
+    const openai = providers.openai(300);
+    server.setMode([{ kind: 'status', status: 500 }, { kind: 'hang' }, { kind: 'garbage' }], {
+      times: 4,
+    });
+    expect(server.stats().mode).toBe('mixed');
+    const codes = [];
+    for (let i = 0; i < 5; i++) {
+      codes.push(
+        await openai.complete({ system: 's', messages: [{ role: 'user', content: 'x' }] }).then(
+          () => 'ok',
+          (e: AppError) => e.code,
+        ),
+      );
+    }
+    expect(codes).toEqual(['TRANSIENT', 'TIMEOUT', 'TRANSIENT', 'TRANSIENT', 'ok']);
+    expect(server.requests.map((r) => r.answer)).toEqual([
+      'status',
+      'hang',
+      'garbage',
+      'status',
+      'plan',
+    ]);
+    expect(server.requests.every((r) => r.at > 0)).toBe(true);
+    // The hung request was cut by the client's deadline, and the server saw it go.
+    await expect.poll(() => server.requests[1]?.hungForMs).toBeGreaterThan(0);
+    expect(server.stats().mode).toBeNull();
+  });
+
+  it('plans with planFor when given, in a repair round too (it sees every user message)', async () => {
+    const seen: string[][] = [];
+    await using custom = await startFakeLlmServer({
+      planFor: (request) => {
+        seen.push(request.userTexts);
+        return request.userTexts[0] === 'fetch the site'
+          ? { summary: 'custom', steps: [{ id: 'get', tool: 'http.request', input: {} }] }
+          : undefined;
+      },
+    });
+    custom.script({ kind: 'invalid-plan' });
+    const planning = structuredPlan({
+      provider: openAiCompatibleProvider({
+        baseUrl: `${custom.url}/v1`,
+        apiKey: () => 'test-key',
+        model: 'fake-model',
+        timeoutMs: 2_000,
+      }),
+      toolCatalog: tools,
+    });
+    const { plan } = await planning.plan('fetch the site');
+    expect(plan).toMatchObject({ summary: 'custom', steps: [{ id: 'get', tool: 'http.request' }] });
+    expect(seen).toEqual([['fetch the site', expect.stringContaining('That plan is invalid')]]);
+    // Another intent: the default echo plan.
+    expect((await planning.plan('say hi')).plan.steps[0]?.tool).toBe('echo');
+  });
+
   it('binds the port it is given, and rejects when that port is taken', async () => {
     await expect(startFakeLlmServer({ port: server.port })).rejects.toThrow(/EADDRINUSE/);
     const probe = await startFakeLlmServer();

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { FakeAnswer, FakeUsage } from './fake-answer';
 import { controlPrefix, handleControl, type FakeControls, type FakeStats } from './fake-control';
-import { estimateTokens, fakeText, type FakeText } from './fake-plan';
+import { estimateTokens, fakeText, type FakePlanSource, type FakeText } from './fake-plan';
 import { forcedToolOf, readFakeRequest, type FakeApi } from './fake-request';
 import { anthropicAnswer, openAiAnswer } from './fake-wire';
 
@@ -14,6 +14,12 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   /** The parsed JSON body, or the raw text when it is not JSON. */
   body: unknown;
+  /** When it arrived (`Date.now()`). */
+  at: number;
+  /** The kind of answer it was given; `refused` for a bad key or a missing Anthropic version. */
+  answer: FakeAnswer['kind'] | 'refused';
+  /** For a `hang`: ms from arrival until the caller (or `close()`) cut the connection. */
+  hungForMs?: number;
 }
 
 export interface FakeLlmServerOptions {
@@ -23,6 +29,12 @@ export interface FakeLlmServerOptions {
   port?: number;
   /** Answer when neither the script nor a mode applies. @default `{ kind: 'plan' }` */
   defaultAnswer?: FakeAnswer;
+  /**
+   * The plan a `plan` (or `truncated`) answer gives a planning request, instead of the one-step
+   * echo plan: return a plan object (the model's part: `summary`, `steps`, …), or `undefined`
+   * for the default. Lets a test have the "model" plan real work.
+   */
+  planFor?: FakePlanSource;
 }
 
 export interface FakeLlmServer extends FakeControls, AsyncDisposable {
@@ -39,9 +51,10 @@ export interface FakeLlmServer extends FakeControls, AsyncDisposable {
   script(...answers: FakeAnswer[]): void;
   /**
    * Answer every call the script does not with `answer` (for the next `times` calls only, if
-   * given) — an outage, a slow provider — until {@link clearMode} or {@link reset}.
+   * given) — an outage, a slow provider — until {@link clearMode} or {@link reset}. A list of
+   * answers is dealt in turn, round and round: an outage mixing 500s, 429s, hangs and garbage.
    */
-  setMode(answer: FakeAnswer, options?: { times?: number }): void;
+  setMode(answer: FakeAnswer | readonly FakeAnswer[], options?: { times?: number }): void;
   /** Back to the default answer. */
   clearMode(): void;
   /** Accept only `key` from now on: the provider side of a key rotation. */
@@ -71,7 +84,7 @@ export async function startFakeLlmServer(
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const hung = new Set<Socket>();
-  let mode: { answer: FakeAnswer; left: number } | undefined;
+  let mode: { answers: readonly FakeAnswer[]; dealt: number; left: number } | undefined;
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -84,7 +97,11 @@ export async function startFakeLlmServer(
 
   const controls: FakeControls & Pick<FakeLlmServer, 'clearMode'> = {
     script: (...answers) => void queue.push(...answers),
-    setMode: (answer, { times = Infinity } = {}) => void (mode = { answer, left: times }),
+    setMode: (answer, { times = Infinity } = {}) => {
+      const answers = Array.isArray(answer) ? [...answer] : [answer as FakeAnswer];
+      if (answers.length === 0) throw new RangeError('setMode: a mode needs at least one answer');
+      mode = { answers, dealt: 0, left: times };
+    },
     clearMode: () => void (mode = undefined),
     stats: () => ({
       requests: requests.length,
@@ -94,7 +111,7 @@ export async function startFakeLlmServer(
       },
       openHung: hung.size,
       scripted: queue.length,
-      mode: mode?.answer.kind ?? null,
+      mode: modeName(mode?.answers),
     }),
     reset: () => {
       queue.length = 0;
@@ -107,7 +124,8 @@ export async function startFakeLlmServer(
     const scripted = queue.shift();
     if (scripted !== undefined) return scripted;
     if (mode === undefined) return defaultAnswer;
-    const { answer } = mode;
+    const answer = mode.answers[mode.dealt % mode.answers.length] as FakeAnswer;
+    mode.dealt += 1;
     mode.left -= 1;
     if (mode.left <= 0) mode = undefined;
     return answer;
@@ -133,7 +151,16 @@ export async function startFakeLlmServer(
     } catch {
       // Recorded as raw text.
     }
-    requests.push({ api, method, url: req.url ?? '', headers: req.headers, body });
+    const recorded: RecordedRequest = {
+      api,
+      method,
+      url: req.url ?? '',
+      headers: req.headers,
+      body,
+      at: Date.now(),
+      answer: 'refused',
+    };
+    requests.push(recorded);
     if (!authorised(api, req)) {
       return send(res, 401, { error: { type: 'authentication_error', message: 'invalid key' } });
     }
@@ -141,13 +168,17 @@ export async function startFakeLlmServer(
       return send(res, 400, { error: { type: 'invalid_request_error', message: 'no version' } });
     }
     const answer = nextAnswer();
+    recorded.answer = answer.kind;
     if ('delayMs' in answer && answer.delayMs !== undefined) await delay(answer.delayMs);
     // The caller gave up while we waited.
     if (res.destroyed) return;
     switch (answer.kind) {
       case 'hang':
         hung.add(req.socket);
-        req.socket.once('close', () => hung.delete(req.socket));
+        req.socket.once('close', () => {
+          hung.delete(req.socket);
+          recorded.hungForMs = Date.now() - recorded.at;
+        });
         return;
       case 'reset':
         req.socket.destroy();
@@ -170,7 +201,7 @@ export async function startFakeLlmServer(
       case 'invalid-plan':
       case 'unknown-tool':
       case 'truncated': {
-        const generated = fakeText(answer.kind, readFakeRequest(api, body));
+        const generated = fakeText(answer.kind, readFakeRequest(api, body), options.planFor);
         const usage = answer.usage ?? {
           input: estimateTokens(text),
           output: estimateTokens(generated.content),
@@ -249,6 +280,12 @@ export async function startFakeLlmServer(
 
 /** What an `ok` answer reports when it names no usage. */
 const okUsage: FakeUsage = { input: 11, output: 7 };
+
+function modeName(answers: readonly FakeAnswer[] | undefined): FakeStats['mode'] {
+  if (answers === undefined) return null;
+  const kinds = new Set(answers.map((a) => a.kind));
+  return kinds.size === 1 ? (answers[0] as FakeAnswer).kind : 'mixed';
+}
 
 function apiOf(path: string): FakeApi | undefined {
   if (path === '/v1/messages') return 'anthropic';

@@ -4,6 +4,9 @@ import type { FakeRequestView } from './fake-request';
 /** The structured-output name the planner asks for (see `structuredPlan`). */
 export const planSchemaName = 'agentry_plan';
 
+/** A test's own plans for planning requests; `undefined` → the default echo plan. */
+export type FakePlanSource = (request: FakeRequestView) => object | undefined;
+
 /** Generated model text: what the answer says and why it stopped. */
 export interface FakeText {
   content: string;
@@ -20,12 +23,16 @@ type GeneratedKind = Extract<
  * The text a model would answer `request` with, for the generated answer kinds. A plan names
  * `echo` when the system prompt lists it, else the first listed tool (with `{}` input).
  */
-export function fakeText(kind: GeneratedKind, request: FakeRequestView): FakeText {
+export function fakeText(
+  kind: GeneratedKind,
+  request: FakeRequestView,
+  planFor?: FakePlanSource,
+): FakeText {
   const intent = request.lastUserText;
   const summary = `Fake plan: ${intent.slice(0, 200)}`;
   switch (kind) {
     case 'plan':
-      return { content: helpfulAnswer(request), finish: 'stop' };
+      return { content: helpfulAnswer(request, planFor), finish: 'stop' };
     case 'invalid-plan':
       // A step without `tool`: the schema requires one.
       return {
@@ -38,7 +45,7 @@ export function fakeText(kind: GeneratedKind, request: FakeRequestView): FakeTex
         finish: 'stop',
       };
     case 'truncated': {
-      const whole = helpfulAnswer(request);
+      const whole = helpfulAnswer(request, planFor);
       return {
         content: whole.slice(0, Math.max(1, Math.floor(whole.length / 2))),
         finish: 'length',
@@ -47,9 +54,11 @@ export function fakeText(kind: GeneratedKind, request: FakeRequestView): FakeTex
   }
 }
 
-function helpfulAnswer(request: FakeRequestView): string {
+function helpfulAnswer(request: FakeRequestView, planFor: FakePlanSource | undefined): string {
   const intent = request.lastUserText;
-  if (request.schemaName === planSchemaName) return JSON.stringify(validPlan(request));
+  if (request.schemaName === planSchemaName) {
+    return JSON.stringify(planFor?.(request) ?? validPlan(request));
+  }
   // Some other structured output: the fake knows nothing of its schema.
   if (request.schemaName !== undefined) return JSON.stringify({ ok: true });
   return `fake answer to: ${intent.slice(0, 200)}`;

@@ -5,8 +5,10 @@ export type FakeApi = 'openai' | 'anthropic';
 export interface FakeRequestView {
   /** Name of the structured output asked for (`response_format` or the forced tool), if any. */
   schemaName: string | undefined;
-  /** Text of the last user message: the intent, in a planning request. */
+  /** Text of the last user message: the intent, in a planning request (a repair round: the problems). */
   lastUserText: string;
+  /** Text of every user message, in order (earlier turns, the intent, repair prompts). */
+  userTexts: string[];
   /** Tool names the system prompt lists as `- <name>: …` lines, in order. */
   tools: string[];
 }
@@ -24,10 +26,11 @@ export function readFakeRequest(api: FakeApi, body: unknown): FakeRequestView {
           .filter((m) => m.role === 'system' || m.role === 'developer')
           .map((m) => textOf(m.content))
           .join('\n');
-  const lastUser = messages.filter((m) => m.role === 'user').at(-1);
+  const userTexts = messages.filter((m) => m.role === 'user').map((m) => textOf(m.content));
   return {
     schemaName: api === 'anthropic' ? forcedToolOf(request) : responseFormatOf(request),
-    lastUserText: lastUser === undefined ? '' : textOf(lastUser.content),
+    lastUserText: userTexts.at(-1) ?? '',
+    userTexts,
     tools: [...system.matchAll(toolLine)].map((match) => match[1] ?? ''),
   };
 }
