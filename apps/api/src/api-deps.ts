@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { AmendDeps, CostReportOptions, EngineDeps } from '@agentry/engine';
 import type { Logger, ReadinessCheck } from '@agentry/observability';
-import type { DeadLetterAdmin } from '@agentry/queue';
+import type { DeadLetterAdmin, RedisAdmission } from '@agentry/queue';
 import type { LogLevelChange } from '@agentry/schema';
 import type { Credential } from './auth';
 import type { BoardUser } from './board-auth';
@@ -15,6 +15,11 @@ export interface ApiDeps {
   deadLetters: Pick<DeadLetterAdmin, 'replay' | 'acknowledge' | 'purge'>;
   registry: Registry;
   log: Logger;
+  /**
+   * Admission of new intents: `POST /v1/runs` is refused (503, nothing saved) while Redis is
+   * unreachable or nearly full. Undefined: always admitted.
+   */
+  admission?: Pick<RedisAdmission, 'check'>;
   /** Readiness checks for /readyz: each throws when its dependency is not usable. */
   readiness: Record<string, ReadinessCheck>;
   /** Bearer token required on /v1 routes; undefined leaves them open (development only). */

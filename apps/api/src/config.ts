@@ -35,6 +35,8 @@ const apiEnv = commonEnv.extend(approvalEnv.shape).extend({
   AGENTRY_BOARD_WRITABLE: envBool(false),
   /** How often queue depth by state is read for `agentry_queue_jobs`. */
   AGENTRY_QUEUE_DEPTH_INTERVAL_MS: envInt(5_000, { min: 500, max: 300_000 }),
+  /** New intents answer 503 while Redis uses this fraction of its maxmemory or more (headroom for accepted work). */
+  AGENTRY_API_INTAKE_REDIS_MEMORY_RATIO: env(z.coerce.number().gt(0).max(1).default(0.9)),
   /** Cost report: USD of one worker process for an hour (default: a small 2-vCPU instance). */
   AGENTRY_COST_WORKER_HOUR_USD: envUsd(0.0416),
   /** Cost report: USD of one GB of database storage for a month. */
@@ -53,6 +55,11 @@ export interface ApiConfig extends CommonConfig {
   apiToken: string | undefined;
   board: BoardConfig;
   queueDepthIntervalMs: number;
+  /**
+   * `POST /v1/runs` answers 503 while Redis's used memory is at or above this fraction of its
+   * `maxmemory` (and while Redis is unreachable), keeping the rest for work already accepted.
+   */
+  intakeRedisMemoryRatio: number;
   /** What the cost report needs besides the database (`GET /v1/costs/report`). */
   costs: {
     unitPrices: { workerHourUsd: number; databaseGbMonthUsd: number };
@@ -85,6 +92,7 @@ export function loadApiConfig(source: Record<string, string | undefined>): ApiCo
       writable: e.AGENTRY_BOARD_WRITABLE,
     }),
     queueDepthIntervalMs: e.AGENTRY_QUEUE_DEPTH_INTERVAL_MS,
+    intakeRedisMemoryRatio: e.AGENTRY_API_INTAKE_REDIS_MEMORY_RATIO,
     costs: {
       unitPrices: {
         workerHourUsd: e.AGENTRY_COST_WORKER_HOUR_USD,

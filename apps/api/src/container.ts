@@ -7,7 +7,12 @@ import {
   type ProcessLogging,
 } from '@agentry/engine';
 import { FleetGauges, QueueDepthMetrics } from '@agentry/observability';
-import { announceLogLevel, createDeadLetterAdmin, createQueueDepthCollector } from '@agentry/queue';
+import {
+  announceLogLevel,
+  createDeadLetterAdmin,
+  createQueueDepthCollector,
+  createRedisAdmission,
+} from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import { isSecretRef, type SecretStore } from '@agentry/secrets';
 import type { Credential } from './auth';
@@ -45,8 +50,17 @@ export async function createApi(
     });
     for (const message of config.board.deprecated) services.log.warn(message);
     const costs = await loadCostInputs(config.costs, producer);
+    // New intents are refused while Redis cannot take them; a write it refuses for memory closes
+    // admission at once (the engine's producer reports its failures).
+    const admission = createRedisAdmission({
+      connection: services.producerConnection,
+      prefix: services.prefix,
+      maxMemoryRatio: config.intakeRedisMemoryRatio,
+      log: services.log,
+    });
     const server = await buildServer({
-      engine: services.engine,
+      engine: { ...services.engine, producer: admission.watch(services.engine.producer) },
+      admission,
       announceLogLevel: (change) =>
         announceLogLevel(services.producerConnection, services.prefix, change),
       deadLetters: createDeadLetterAdmin({
@@ -100,6 +114,7 @@ export async function createApi(
     const close = () =>
       (closing ??= (async () => {
         fleetGauges?.close();
+        admission.close();
         await collector.close();
         await server.close();
         if (ownsServices) await services.close();
@@ -107,11 +122,13 @@ export async function createApi(
     return {
       async start() {
         await server.listen({ port: config.port, host: config.host });
+        admission.start();
         collector.start();
         fleetGauges = startFleetGaugeCollector({
           gauges: new FleetGauges(services.registry),
           repos,
           redis: services.producerConnection,
+          prefix: services.prefix,
           queues: Object.values(queueNames),
           intervalMs: config.queueDepthIntervalMs,
           log: services.log,

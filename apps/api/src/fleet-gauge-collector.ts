@@ -1,6 +1,6 @@
 import type { Repositories } from '@agentry/db';
 import type { FleetGauges } from '@agentry/observability';
-import type { Redis } from 'ioredis';
+import { serverOf, type RedisClient } from '@agentry/queue';
 
 /** `used_memory` and `maxmemory` from an `INFO memory` answer; NaN for a missing field. */
 export function redisMemory(info: string): { usedBytes: number; maxBytes: number } {
@@ -16,26 +16,37 @@ export function redisMemory(info: string): { usedBytes: number; maxBytes: number
 export function startFleetGaugeCollector(options: {
   gauges: FleetGauges;
   repos: Pick<Repositories, 'deadLetters'>;
-  redis: Redis;
+  redis: RedisClient;
+  /** The fleet's key prefix: on a Redis Cluster, the memory is that of its queues' master. */
+  prefix?: string;
   queues: readonly string[];
   intervalMs: number;
-  log: { warn(obj: object, msg: string): void };
+  log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }): { collectOnce(): Promise<void>; close(): void } {
   const { gauges, repos, redis, queues, log } = options;
   let running = false;
+  // While a dependency is down every round fails the same way: one warning per distinct error.
+  let lastFailure = '';
   const collectOnce = async () => {
     if (running) return;
     running = true;
     try {
       const [counts, info] = await Promise.all([
         repos.deadLetters.unreplayedBySource(),
-        redis.info('memory'),
+        (options.prefix === undefined
+          ? Promise.resolve(redis)
+          : serverOf(redis, `${options.prefix}:memory`)
+        ).then((server) => server.info('memory')),
       ]);
       gauges.setDeadLettered(counts, queues);
       const memory = redisMemory(info);
       gauges.setRedisMemory(memory.usedBytes, memory.maxBytes);
+      lastFailure = '';
     } catch (err) {
-      log.warn({ err }, 'fleet gauges not collected; will try again');
+      const message = err instanceof Error ? err.message : String(err);
+      const repeated = message === lastFailure;
+      lastFailure = message;
+      log[repeated ? 'debug' : 'warn']({ err }, 'fleet gauges not collected; will try again');
     } finally {
       running = false;
     }

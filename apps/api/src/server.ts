@@ -64,10 +64,20 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     const raw = err as { code?: string; statusCode?: number };
     let mapped: unknown = err;
     if (raw.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const message = `request body is larger than ${limits.payloadMaxBytes} bytes`;
+      const tooLarge = new AppError('VALIDATION', message);
+      // The body itself was never read past the limit, and is not stored (a size attack would
+      // fill the database): what is kept is that it was refused, its size and its type.
+      const kept = await keepRefusedSubmission(request, tooLarge, {
+        refused: 'body too large',
+        contentLength: Number(request.headers['content-length'] ?? NaN) || null,
+        contentType: request.headers['content-type'] ?? null,
+      });
       return reply.code(413).send({
         error: {
           code: 'VALIDATION',
-          message: `request body is larger than ${limits.payloadMaxBytes} bytes`,
+          message,
+          ...(kept ? { details: { deadLetterId: kept.id } } : {}),
         },
       });
     }
@@ -76,28 +86,48 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     }
     // No resolved secret leaves in an answer, a log line or the kept submission.
     const { status, body, error } = errorBody(deps.scrubError?.(mapped) ?? mapped);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (status === 400 && request.method === 'POST' && request.routeOptions.url === '/v1/runs') {
-      // Bad input is kept for inspection: the refused submission becomes a dead letter.
-      const kept = await deps.engine.repos.deadLetters
-        .capture({
-          sourceQueue: 'api',
-          jobId: `submit.${request.id}`,
-          jobName: 'submit',
-          correlationId: request.id,
-          reason: error.message,
-          errorCode: error.code,
-          // The AppError itself, so the record keeps its code, message and issues (its toJSON);
-          // `error.details` alone was serialised as an error without them.
-          error,
-          attempts: 0,
-          payload: request.body ?? unparsed.get(request) ?? null,
-        })
-        .catch(() => undefined);
+    // A dependency down is for its own alert to raise: one warning per refused request, no stack.
+    if (error.code === 'UNAVAILABLE') {
+      request.log.warn({ code: error.code, reason: error.message }, 'request refused');
+    } else if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const retryAfterMs = error.details?.retryAfterMs;
+    if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+      void reply.header('retry-after', String(Math.ceil(retryAfterMs / 1_000)));
+    }
+    if (status === 400) {
+      const kept = await keepRefusedSubmission(
+        request,
+        error,
+        request.body ?? unparsed.get(request) ?? null,
+      );
       if (kept) body.error.details = { ...body.error.details, deadLetterId: kept.id };
     }
     return reply.code(status).send(body);
   });
+
+  /** Bad input is kept for inspection: a refused submission becomes a dead letter. */
+  const keepRefusedSubmission = async (
+    request: FastifyRequest,
+    error: AppError,
+    payload: unknown,
+  ) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/runs') return undefined;
+    return deps.engine.repos.deadLetters
+      .capture({
+        sourceQueue: 'api',
+        jobId: `submit.${request.id}`,
+        jobName: 'submit',
+        correlationId: request.id,
+        reason: error.message,
+        errorCode: error.code,
+        // The AppError itself, so the record keeps its code, message and issues (its toJSON);
+        // `error.details` alone was serialised as an error without them.
+        error,
+        attempts: 0,
+        payload,
+      })
+      .catch(() => undefined);
+  };
   app.setNotFoundHandler(async (request, reply) =>
     reply
       .code(404)

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestApi } from './support/test-api';
 
 /**
- * Redis unreachable (a closed port), Postgres up: the API must answer fast, never hang. The run
- * row is committed before its plan job is enqueued, so the intent is durably accepted
- * (`queued: false`; the planner's reconciler enqueues pending runs later), and a retry with the
- * same Idempotency-Key returns the same run instead of a second one.
+ * Redis unreachable (a closed port), Postgres up: the API must answer fast, never hang. A new
+ * intent is refused before anything is saved — 503 UNAVAILABLE with Retry-After, so the producer
+ * retries with the same idempotency key — rather than accepted into Postgres while it cannot be
+ * queued; and no refused submission is kept as a dead letter (it was not bad input).
  */
 describe('API with Redis down', () => {
   let api: TestApi;
@@ -16,33 +16,36 @@ describe('API with Redis down', () => {
     await api?.close();
   });
 
-  it('accepts a submission within 3 s as 202 queued: false, kept pending for the reconciler', async () => {
-    const started = Date.now();
-    const answer = await api.http<{ runId: string; created: boolean; queued: boolean }>(
-      'POST',
-      '/v1/runs',
-      { text: 'echo 1 step', tenantId: 'acme' },
-      { 'idempotency-key': 'redis-down-1' },
-    );
-    expect(Date.now() - started).toBeLessThan(3_000);
-    expect(answer.status).toBe(202);
-    expect(answer.body).toMatchObject({ created: true, queued: false, state: 'pending' });
+  it('refuses a submission within 3 s with 503 UNAVAILABLE and Retry-After, saving nothing', async () => {
+    for (const attempt of [1, 2]) {
+      const started = Date.now();
+      const answer = await api.http<{
+        error: { code: string; message: string; details: Record<string, unknown> };
+      }>(
+        'POST',
+        '/v1/runs',
+        { text: 'echo 1 step', tenantId: 'acme' },
+        { 'idempotency-key': 'redis-down-1' },
+      );
+      expect(Date.now() - started, `attempt ${attempt}`).toBeLessThan(3_000);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.body.error).toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/not accepted.*unreachable.*same idempotency key/),
+        details: { reason: 'redis_unreachable', retryAfterMs: 1_000 },
+      });
+    }
+    expect(await api.services.repos.runs.list({ tenantId: 'acme' })).toEqual([]);
+    expect(await api.services.repos.deadLetters.list({})).toEqual([]);
+  });
 
-    const run = await api.services.repos.runs.get(answer.body.runId);
-    expect(run?.state).toBe('pending');
-
-    const retried = await api.http<{ runId: string; created: boolean; queued: boolean }>(
-      'POST',
-      '/v1/runs',
-      { text: 'echo 1 step', tenantId: 'acme' },
-      { 'idempotency-key': 'redis-down-1' },
-    );
-    expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({
-      runId: answer.body.runId,
-      created: false,
-      queued: false,
+  it('still refuses bad input as such (400), whatever the state of Redis', async () => {
+    const answer = await api.http<{ error: { code: string } }>('POST', '/v1/runs', {
+      tenantId: 'acme',
     });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION');
   });
 
   it('answers /readyz with 503 and the redis check failing, postgres ok', async () => {

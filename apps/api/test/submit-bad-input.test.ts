@@ -115,6 +115,21 @@ describe('POST /v1/runs with bad input', () => {
     expect(answer.body.error).toMatchObject({ code: 'VALIDATION' });
     expect(answer.body.error.message).toMatch(/larger than 65536 bytes/);
     expect(await api.rawQueue('agentry.plan').count()).toBe(0);
+    // The refusal is kept (not the body): what was sent, how big, and when.
+    const id = (answer.body.error.details as { deadLetterId?: string } | undefined)?.deadLetterId;
+    expect(id).toEqual(expect.any(String));
+    const letter = await api.http<{ payload: unknown; reason: string }>(
+      'GET',
+      `/v1/dead-letters/${String(id)}`,
+    );
+    expect(letter.body.reason).toMatch(/larger than 65536 bytes/);
+    expect(letter.body.payload).toMatchObject({
+      refused: 'body too large',
+      contentType: 'application/json',
+    });
+    expect((letter.body.payload as { contentLength: number }).contentLength).toBeGreaterThan(
+      65_536,
+    );
   });
 
   it('answers unknown routes with a JSON 404', async () => {

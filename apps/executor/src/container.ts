@@ -14,7 +14,12 @@ import {
 } from '@agentry/engine';
 import { keyRefsOf } from '@agentry/llm';
 import { StepMetrics } from '@agentry/observability';
-import { createWorkerRuntime, listenForCancels, type RunCancellation } from '@agentry/queue';
+import {
+  createWorkerRuntime,
+  duplicateConnection,
+  listenForCancels,
+  type RunCancellation,
+} from '@agentry/queue';
 import { queueNames } from '@agentry/schema';
 import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
@@ -92,7 +97,7 @@ export async function createExecutor(
         },
       });
     const listener = listenForCancels(
-      services.producerConnection.duplicate(),
+      duplicateConnection(services.producerConnection, 'executor-cancels'),
       services.prefix,
       log,
     );

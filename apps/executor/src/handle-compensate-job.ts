@@ -1,6 +1,6 @@
 import { tracingOf } from '@agentry/engine';
 import type { JobContext } from '@agentry/queue';
-import { toAppError, type JobPayload } from '@agentry/schema';
+import { AppError, toAppError, type JobPayload } from '@agentry/schema';
 import { toolSpanAttributes, type StepJobDeps } from './handle-step-job';
 
 /**
@@ -15,7 +15,9 @@ export async function handleCompensateJob(
 ): Promise<{ compensated: string[]; withoutCompensation: string[] }> {
   const compensated: string[] = [];
   const withoutCompensation: string[] = [];
-  if ((await deps.repos.runs.get(payload.runId))?.state === 'running') {
+  const run = await deps.repos.runs.get(payload.runId);
+  if (!run) throw new AppError('NOT_FOUND', `run ${payload.runId} does not exist`);
+  if (run.state === 'running') {
     // The run was resumed (its dead letter replayed) before this job started: nothing to undo.
     ctx.log.info({ reason: payload.reason }, 'run resumed: compensation skipped');
     return { compensated, withoutCompensation };

@@ -6,7 +6,14 @@ import {
   type EngineDeps,
 } from '@agentry/engine';
 import { failureLevel, type JobContext, type RunCancellation } from '@agentry/queue';
-import { jobIds, toAppError, type JobPayload } from '@agentry/schema';
+import {
+  AppError,
+  isDatabaseUnavailable,
+  jobIds,
+  toAppError,
+  type JobPayload,
+} from '@agentry/schema';
+import { lazyChild } from './lazy-child';
 import { chargeStep, stopForBudget, type StepCosts } from './step-budget';
 import type { ToolRegistry } from './tools';
 
@@ -70,12 +77,17 @@ export async function handleStepJob(
     });
     return handleStepJob(deps, payload, ctx);
   }
+  if (claim.kind === 'skip' && claim.reason === 'not-found' && !(await runExists(deps, runId))) {
+    // Not a re-delivery of known work: a producer's job naming a run this fleet never had (or a
+    // database restored from before it). Kept as a dead letter, not silently completed.
+    throw new AppError('NOT_FOUND', `run ${runId} does not exist`);
+  }
   if (claim.kind === 'skip') {
     ctx.log.info({ reason: claim.reason }, 'step skipped');
     return { outcome: 'skipped', reason: claim.reason };
   }
   const { step, attemptId } = claim;
-  const log = ctx.log.child({ tool: step.tool });
+  const log = lazyChild(() => ctx.log, { tool: step.tool });
   const cancel = deps.cancellation?.watch(runId);
   const signal = AbortSignal.any([
     ctx.signal,
@@ -83,6 +95,7 @@ export async function handleStepJob(
     ...(cancel ? [cancel.signal] : []),
   ]);
   const started = now();
+  let lost: Error | undefined;
   try {
     const paid = await chargeStep(deps, deps.costs, claim);
     const output = await tracingOf(deps).inSpan(
@@ -100,6 +113,7 @@ export async function handleStepJob(
         }),
     );
     const done = await deps.repos.steps.complete(runId, stepId, attemptId, output ?? null);
+    if (done.superseded) throw (lost = superseded(ctx, 'its result'));
     deps.observer?.stepFinished({
       tool: step.tool,
       outcome: 'succeeded',
@@ -124,11 +138,17 @@ export async function handleStepJob(
     return { outcome: 'succeeded', readySteps: done.readyStepIds, runSucceeded: done.runSucceeded };
   } catch (e) {
     const error = toAppError(e);
+    if (e === lost) throw e;
+    // The database cannot be reached, so this attempt's outcome cannot be recorded: record
+    // nothing. The runtime postpones the job without using an attempt; its next delivery closes
+    // this attempt as abandoned and runs the step again (same idempotency key).
+    if (isDatabaseUnavailable(error)) throw error;
     const durationMs = now() - started;
     if (cancel?.signal.aborted) {
       // The run was cancelled: the step stops here for good (its attempt `cancelled`, the step
       // too, since its run is no longer running). Nothing to retry or dead-letter.
-      await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      const cancelled = await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      if (cancelled.superseded) throw superseded(ctx, 'its cancellation');
       deps.observer?.stepFinished({
         tool: step.tool,
         outcome: 'cancelled',
@@ -140,6 +160,7 @@ export async function handleStepJob(
     }
     if (error.code === 'BUDGET_EXCEEDED') {
       const stopped = await stopForBudget(deps, claim, error, { log });
+      if (stopped.superseded) throw superseded(ctx, 'its budget stop');
       deps.observer?.stepFinished({
         tool: step.tool,
         outcome: 'failed',
@@ -147,11 +168,12 @@ export async function handleStepJob(
         attempt: ctx.attempt,
       });
       if (stopped.runFailed) await enqueueCompensation(deps, run, `budget stop: ${error.message}`);
-      return { outcome: 'budget-stopped', ...stopped };
+      return { outcome: 'budget-stopped', runFailed: stopped.runFailed, parked: stopped.parked };
     }
     if (ctx.signal.aborted && error.code === 'CANCELLED') {
       // The worker is shutting down: give the step back so the next worker runs it.
-      await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      const handedBack = await deps.repos.steps.cancelAttempt(runId, stepId, attemptId);
+      if (handedBack.superseded) throw superseded(ctx, 'its hand-back');
       deps.observer?.stepFinished({
         tool: step.tool,
         outcome: 'cancelled',
@@ -165,9 +187,11 @@ export async function handleStepJob(
       { err: error, code: error.code, final },
       final ? 'step failed for good' : 'step failed, will retry',
     );
-    const { runFailed } = await deps.repos.steps.fail(runId, stepId, attemptId, error.toJSON(), {
+    const failed = await deps.repos.steps.fail(runId, stepId, attemptId, error.toJSON(), {
       final,
     });
+    if (failed.superseded) throw superseded(ctx, 'its failure');
+    const { runFailed } = failed;
     deps.observer?.stepFinished({
       tool: step.tool,
       outcome: final ? 'failed' : 'retried',
@@ -179,6 +203,23 @@ export async function handleStepJob(
   } finally {
     cancel?.release();
   }
+}
+
+/** Whether the run exists (a step of an existing run may be missing after a plan amendment). */
+async function runExists(deps: StepJobDeps, runId: string): Promise<boolean> {
+  return (await deps.repos.runs.get(runId)) !== undefined;
+}
+
+/**
+ * The step was re-claimed by another worker while this one ran it (this worker's lock lapsed: a
+ * blocked event loop, a long pause, a partition from Redis), so Postgres refused to record this
+ * attempt's outcome. The error tells the runtime to leave the job to its new owner.
+ */
+function superseded(ctx: JobContext, what: string): Error {
+  ctx.log.warn({}, `step re-claimed by another worker; ${what} is not recorded`);
+  return ctx.superseded(
+    `step re-claimed by another worker after this worker's lock lapsed; ${what} is not recorded`,
+  );
 }
 
 /** A tool call's span attributes (GenAI semantic conventions' `execute_tool`); never its input. */

@@ -62,37 +62,44 @@ export async function stopForBudget(
   claim: Claimed,
   error: AppError,
   ctx: Pick<JobContext, 'log'>,
-): Promise<{ runFailed: boolean; parked: boolean }> {
+): Promise<{ runFailed: boolean; parked: boolean; superseded: boolean }> {
   const { step, attemptId } = claim;
   const details = error.details ?? {};
   if (deps.costs?.onBudgetExceeded === 'approve') {
     const now = new Date();
     const ttl = deps.costs.approvalTtlMs;
-    const { parked } = await deps.repos.steps.parkForBudget(step.runId, step.stepId, attemptId, {
-      error: error.toJSON(),
-      approval: {
-        kind: 'budget',
-        reasons: [error.message],
-        requestedAt: now.toISOString(),
-        expiresAt: ttl > 0 ? new Date(now.getTime() + ttl).toISOString() : null,
-        budget: {
-          stepId: step.stepId,
-          limitUsd: Number(details['limitUsd'] ?? 0),
-          spentUsd: Number(details['spentUsd'] ?? 0),
-          neededUsd: Number(details['neededUsd'] ?? 0),
+    const { parked, superseded } = await deps.repos.steps.parkForBudget(
+      step.runId,
+      step.stepId,
+      attemptId,
+      {
+        error: error.toJSON(),
+        approval: {
+          kind: 'budget',
+          reasons: [error.message],
+          requestedAt: now.toISOString(),
+          expiresAt: ttl > 0 ? new Date(now.getTime() + ttl).toISOString() : null,
+          budget: {
+            stepId: step.stepId,
+            limitUsd: Number(details['limitUsd'] ?? 0),
+            spentUsd: Number(details['spentUsd'] ?? 0),
+            neededUsd: Number(details['neededUsd'] ?? 0),
+          },
         },
       },
-    });
-    ctx.log.warn({ code: error.code, details, parked }, 'budget stop: run waits for approval');
-    return { runFailed: false, parked };
+    );
+    if (!superseded)
+      ctx.log.warn({ code: error.code, details, parked }, 'budget stop: run waits for approval');
+    return { runFailed: false, parked, superseded };
   }
-  const { runFailed } = await deps.repos.steps.fail(
+  const { runFailed, superseded } = await deps.repos.steps.fail(
     step.runId,
     step.stepId,
     attemptId,
     error.toJSON(),
     { final: true },
   );
-  ctx.log.warn({ code: error.code, details, runFailed }, 'budget stop: run failed');
-  return { runFailed, parked: false };
+  if (!superseded)
+    ctx.log.warn({ code: error.code, details, runFailed }, 'budget stop: run failed');
+  return { runFailed, parked: false, superseded };
 }

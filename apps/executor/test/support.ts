@@ -105,6 +105,7 @@ export function jobCtx(fleet: TestFleet, jobId: string, attempt = 1, maxAttempts
     signal: new AbortController().signal,
     log: fleet.services.log.child({ jobId }),
     worker: 'test-worker',
+    superseded: (reason) => new AppError('CANCELLED', reason, { details: { superseded: true } }),
   };
 }
 

@@ -23,6 +23,10 @@ const plannerEnv = commonEnv
   .extend({
     /** Plan jobs one planner process works on at once. */
     AGENTRY_PLANNER_CONCURRENCY: envInt(8, { min: 1, max: 256 }),
+    /** A plan job whose planner stops renewing its lock for this long goes to another planner. */
+    AGENTRY_PLANNER_LOCK_MS: envInt(30_000, { min: 1_000, max: 600_000 }),
+    /** Times a plan job may be found stalled (its planner died) before it is dead-lettered. */
+    AGENTRY_PLANNER_MAX_STALLED: envInt(1, { min: 0, max: 10 }),
     /** JSON file of extra intent templates, tried before the built-ins (see docs/templates.md). */
     AGENTRY_PLANNER_TEMPLATES_FILE: envString(),
     /** How often the reconciler looks for runs a crash left behind; 0 turns it off. */
@@ -42,6 +46,9 @@ const plannerEnv = commonEnv
 
 export interface PlannerConfig extends CommonConfig {
   concurrency: number;
+  /** BullMQ lock of a plan job; stalled plan jobs are looked for as often. */
+  lockDurationMs: number;
+  maxStalledCount: number;
   templatesFile: string | undefined;
   reconcileIntervalMs: number;
   reconcileAfterMs: number;
@@ -61,6 +68,8 @@ export function loadPlannerConfig(source: Record<string, string | undefined>): P
   return {
     ...toCommonConfig(e),
     concurrency: e.AGENTRY_PLANNER_CONCURRENCY,
+    lockDurationMs: e.AGENTRY_PLANNER_LOCK_MS,
+    maxStalledCount: e.AGENTRY_PLANNER_MAX_STALLED,
     templatesFile: e.AGENTRY_PLANNER_TEMPLATES_FILE,
     reconcileIntervalMs: e.AGENTRY_RECONCILE_INTERVAL_MS,
     reconcileAfterMs: e.AGENTRY_RECONCILE_AFTER_MS,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { amendRunPlan, approveRun, cancelRun, rejectRun, submitIntent } from '@agentry/engine';
-import { AppError, RunState, TenantId, limits, type PlanInput } from '@agentry/schema';
+import { AppError, Intent, RunState, TenantId, limits, type PlanInput } from '@agentry/schema';
 import type { ApiDeps } from '../api-deps';
 import { parseInput } from './parse-input';
 
@@ -41,6 +41,9 @@ export function runRoutes(app: FastifyInstance, deps: ApiDeps) {
       !('idempotencyKey' in body)
         ? { ...body, idempotencyKey: header }
         : body;
+    // Refused before anything is saved while Redis cannot take it (503, Retry-After): the caller
+    // retries with the same idempotency key. Bad input is still refused as such (400, kept).
+    if (Intent.safeParse(intent).success) deps.admission?.check('the intent');
     const traceparent = request.headers.traceparent;
     const result = await submitIntent(engine, intent, {
       correlationId: request.id,

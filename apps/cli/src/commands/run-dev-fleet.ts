@@ -35,7 +35,11 @@ export async function runDevFleet(opts: { demo?: boolean; fakeLlm?: boolean }): 
     console.log(`planning with the fake LLM server on ${fake.url} (docs/fake-llm-server.md)`);
   }
 
-  const stopRedis = await ensureLocalRedis(plannerConfig.redisUrl);
+  // A Redis Cluster is never started here: it is the user's, like a remote Redis.
+  const stopRedis =
+    plannerConfig.redisCluster === undefined
+      ? await ensureLocalRedis(plannerConfig.redisUrl)
+      : undefined;
   if (stopRedis) {
     log.info({ redis: plannerConfig.redisUrl }, 'started a local redis-server for this session');
     stack.push('local redis', stopRedis, (stop) => stop());

@@ -1,4 +1,3 @@
-import { redactUrl } from '@agentry/observability';
 import { fail, pass, warn, type DoctorCheck } from './doctor-check';
 import { infoField, versionAtLeast } from './redis-info';
 
@@ -6,12 +5,14 @@ import { infoField, versionAtLeast } from './redis-info';
 export const redisVersionCheck: DoctorCheck = {
   name: 'redis',
   async run(ctx) {
-    const where = redactUrl(ctx.config.redisUrl);
+    const where = ctx.redisWhere;
     const redis = await ctx.redis();
     if (!redis.ok) {
       return fail(
         `cannot reach Redis at ${where}: ${redis.error}`,
-        `start Redis, or correct AGENTRY_REDIS_URL (now ${where}); a password goes in AGENTRY_REDIS_PASSWORD_REF (a secret reference)`,
+        ctx.config.redisCluster === undefined
+          ? `start Redis, or correct AGENTRY_REDIS_URL (now ${where}); a password goes in AGENTRY_REDIS_PASSWORD_REF (a secret reference)`
+          : `start the Redis Cluster, or correct AGENTRY_REDIS_CLUSTER_NODES (now ${where}); TLS is AGENTRY_REDIS_CLUSTER_TLS, a password goes in AGENTRY_REDIS_PASSWORD_REF`,
       );
     }
     const version = infoField(await redis.value.info('server'), 'redis_version') ?? 'unknown';

@@ -1,4 +1,5 @@
 import { queueNames } from '@agentry/schema';
+import { acrossServers } from './across-servers';
 import { clockSkewCheck } from './check-clock-skew';
 import { deadLettersCheck } from './check-dead-letters';
 import { evictionPolicyCheck } from './check-eviction-policy';
@@ -14,10 +15,10 @@ import type { DoctorCheck } from './doctor-check';
 /** Every check `agentry doctor` runs, in the order it prints them. */
 export function doctorChecks(options: QueueCheckOptions = {}): DoctorCheck[] {
   return [
-    redisVersionCheck,
-    evictionPolicyCheck,
-    persistenceCheck,
-    memoryCheck,
+    acrossServers(redisVersionCheck),
+    acrossServers(evictionPolicyCheck),
+    acrossServers(persistenceCheck),
+    acrossServers(memoryCheck),
     postgresCheck,
     migrationsCheck,
     ...Object.values(queueNames).map((name) => queueCheck(name, options)),

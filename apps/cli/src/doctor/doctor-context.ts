@@ -1,6 +1,7 @@
 import type { Database } from '@agentry/db';
 import { openConfiguredDatabase } from '@agentry/engine';
-import { createRedisConnection, redisKeyPrefix } from '@agentry/queue';
+import { redactUrl } from '@agentry/observability';
+import { createRedisConnection, redisEndpoint, redisKeyPrefix } from '@agentry/queue';
 import { toAppError, type CommonConfig } from '@agentry/schema';
 import type { SecretStore } from '@agentry/secrets';
 import { openCliSecretStore } from '../cli-secrets';
@@ -17,8 +18,14 @@ export interface DoctorContext {
   secrets: SecretStore;
   /** The Redis key prefix, e.g. `{agentry}`. */
   prefix: string;
-  /** The Redis of AGENTRY_REDIS_URL once it answers, or why it does not. */
+  /**
+   * The Redis of AGENTRY_REDIS_URL (or the Redis Cluster of AGENTRY_REDIS_CLUSTER_NODES) once it
+   * answers, or why it does not. A check of one server's settings may be given one Cluster node
+   * here instead (see `acrossServers`).
+   */
   redis(): Promise<Opened<RedisClient>>;
+  /** Where `redis()` connects, for findings: the URL without its password, or the node(s). */
+  redisWhere: string;
   /**
    * The database of DATABASE_URL, or why it cannot be opened; `undefined` when DATABASE_URL is
    * unset (the embedded database is not opened: it takes one process at a time, and a running
@@ -58,7 +65,7 @@ export async function openDoctorContext(
         };
       }
     }
-    const client = createRedisConnection(config.redisUrl, 'producer', {
+    const client = createRedisConnection(redisEndpoint(config), 'producer', {
       name: 'agentry-doctor',
       connectTimeoutMs: options.connectTimeoutMs,
       ...(password === undefined ? {} : { password }),
@@ -84,6 +91,10 @@ export async function openDoctorContext(
     secrets: secrets.store,
     prefix: redisKeyPrefix(config.queuePrefix),
     redis: () => (redis ??= connectRedis()),
+    redisWhere:
+      config.redisCluster === undefined
+        ? redactUrl(config.redisUrl)
+        : `cluster ${config.redisCluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
     database: () => (database ??= openDatabase()),
     now: options.now ?? Date.now,
     close: () =>

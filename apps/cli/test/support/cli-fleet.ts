@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { createExecutor, loadExecutorConfig, type ExecutorApp } from '@agentry/executor';
 import { createPlanner, loadPlannerConfig } from '@agentry/planner';
 import { TestApi } from '../../../api/test/support/test-api';
 import { buildProgram } from '../../src/program';
+import { cliCommand } from './cli-bundle';
 
 export interface CliFleet {
   api: TestApi;
@@ -63,17 +63,16 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   }
 }
 
-const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-/** Run the real `agentry` entry point as a process (`node --import tsx src/main.ts …`). */
-export function spawnCli(
+/** Run the real `agentry` CLI as a process (its production bundle, see {@link cliCommand}). */
+export async function spawnCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const [node, main] = await cliCommand();
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      ['--import', 'tsx', main, ...args],
+      node,
+      [main, ...args],
       { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error && typeof error.code === 'number' ? error.code : error ? -1 : 0;
