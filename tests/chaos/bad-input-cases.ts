@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { stableUuid } from '@agentry/schema';
 
 /**
@@ -22,7 +23,7 @@ export interface RefusedSubmission {
   /** An issue message the answer must carry. */
   issueMessage?: RegExp;
   message: RegExp;
-  /** The payload of the kept dead letter; omitted: the submission is not kept (413). */
+  /** The payload of the kept dead letter (a 413 keeps the refusal, not the body). */
   kept?: unknown;
 }
 
@@ -278,8 +279,12 @@ export interface RawJob {
   data: unknown;
   /** The dead letter's reason must match. */
   reason: RegExp;
+  /** The dead letter's error code. @default 'VALIDATION' */
+  errorCode?: string;
   /** The dead letter's payload (a non-object is kept as `{ raw }`). */
   kept: unknown;
+  /** Written over the job hash's `data` field after the add: text that is not JSON at all. */
+  hashData?: string;
 }
 
 export function rawJobs(): RawJob[] {
@@ -302,14 +307,22 @@ export function rawJobs(): RawJob[] {
     reason,
     kept: kept ?? data,
   });
-  // KNOWN GAP: job data that is not JSON at all (a producer writing the job hash itself, e.g.
-  // `HSET <prefix>:agentry.plan:<id> data '{not json'`) is never dead-lettered: BullMQ's
-  // `Job.fromJSON` throws a SyntaxError inside `Worker.moveToActive`, before the processor or
-  // `handleFailed` run, so the worker only logs the error and the job stays `active` until the
-  // stalled checker returns it to `wait` — where the next fetch throws again, for ever.
-  // KNOWN GAP: a well-formed step or compensate job naming a run that does not exist completes
-  // as `skipped: not-found` / `compensated: []` and is not kept as a dead letter.
+  const notJson = (raw: string) => ({
+    'agentry.unreadableJobData': { raw, truncated: false, error: expect.any(String) as string },
+  });
   return [
+    // A producer writing the job hash itself with data that is not JSON: BullMQ's own fetch
+    // throws on it (it used to cycle active → stalled → wait for ever).
+    {
+      ...plan('plan: a hash whose data is not JSON', 'bi-plan-hash', {}, /^job data is not JSON/),
+      hashData: '{"intent": {"text": "deploy',
+      kept: notJson('{"intent": {"text": "deploy'),
+    },
+    {
+      ...step('step: a hash whose data is not JSON', 'bi-step-hash', {}, /^job data is not JSON/),
+      hashData: 'runId=1;stepId=a',
+      kept: notJson('runId=1;stepId=a'),
+    },
     // A poison payload jsonb would refuse must still be captured, or it is redelivered for ever.
     plan(
       'plan: a lone surrogate in the intent',
@@ -403,6 +416,26 @@ export function rawJobs(): RawJob[] {
         /Unrecognized key: "force"/,
       ),
       jobName: 'compensate',
+    },
+    // Well-formed, but naming a run this fleet never had: kept, not silently completed.
+    {
+      ...step(
+        'step: a run that does not exist',
+        'bi-step-no-such-run',
+        { runId, stepId: 's1', correlationId: 'c-1' },
+        /^run [0-9a-f-]{36} does not exist$/,
+      ),
+      errorCode: 'NOT_FOUND',
+    },
+    {
+      ...step(
+        'compensate: a run that does not exist',
+        'bi-compensate-no-such-run',
+        { runId, correlationId: 'c-1', reason: 'undo' },
+        /^run [0-9a-f-]{36} does not exist$/,
+      ),
+      jobName: 'compensate',
+      errorCode: 'NOT_FOUND',
     },
   ];
 }

@@ -6,6 +6,7 @@ import type { JobType, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlmServer, type FakeLlmServer } from '@agentry/llm/testing';
 import { jobIds, runIdForPlanJob } from '@agentry/schema';
+import { Redis } from 'ioredis';
 import { TestFleet } from '../support/fleet';
 import type { FleetProcess } from '../support/fleet-process';
 import { ChaosApi, terminalRunStates, type DeadLetter, type ErrorAnswer } from './bad-input-api';
@@ -161,12 +162,23 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
         expect(JSON.stringify(issues.map((i) => i.message)), c.name).toMatch(c.issueMessage);
       counts.refusedAtApi += 1;
       const deadLetterId = res.body.error.details?.deadLetterId;
+      expect(deadLetterId, c.name).toEqual(expect.any(String));
       if (c.status === 413) {
-        // Documented: above 64 KiB the body is refused by the HTTP layer and not stored.
-        expect(deadLetterId, c.name).toBeUndefined();
+        // Above 64 KiB the body is not read nor stored (a size attack would fill the database):
+        // the refusal is kept, with the size and type that were sent.
+        const letter = await api.send<DeadLetter>('GET', `/v1/dead-letters/${deadLetterId}`);
+        expect(letter.body, c.name).toMatchObject({
+          sourceQueue: 'api',
+          errorCode: 'VALIDATION',
+          payload: {
+            refused: 'body too large',
+            contentLength: expect.any(Number) as number,
+            contentType: 'application/json',
+          },
+        });
+        kept += 1;
         continue;
       }
-      expect(deadLetterId, c.name).toEqual(expect.any(String));
       const letter = await api.send<DeadLetter & { error: ErrorAnswer['error'] }>(
         'GET',
         `/v1/dead-letters/${deadLetterId}`,
@@ -181,7 +193,7 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
       if (c.kept !== undefined) expect(letter.body.payload, c.name).toEqual(c.kept);
       kept += 1;
     }
-    // Refused means refused: no run row, no plan job; one dead letter per 400.
+    // Refused means refused: no run row, no plan job; one dead letter per 400 and 413.
     expect(await countRuns()).toBe(runsBefore);
     expect(await queues.plan.getJobCountByTypes('completed', 'failed', ...blocked)).toBe(0);
     expect((await api.deadLetters('api')).length).toBe(keptBefore + kept);
@@ -221,11 +233,19 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
       name === 'agentry.plan' ? queues.plan : queues.step;
     for (const j of jobs) {
       // As the published catalog says a producer should: 5 attempts, exponential backoff.
-      await queueOf(j.queue).add(j.jobName, j.data, {
+      const queue = queueOf(j.queue);
+      await queue.pause();
+      await queue.add(j.jobName, j.data, {
         jobId: j.jobId,
         attempts: 5,
         backoff: { type: 'exponential', delay: 1_000 },
       });
+      if (j.hashData !== undefined) {
+        const redis = new Redis(fleet.redisUrl);
+        await redis.hset(`${fleet.prefix}:${j.queue}:${j.jobId}`, 'data', j.hashData);
+        await redis.quit();
+      }
+      await queue.resume();
     }
     // Good work queued behind the bad jobs still runs: on the plan queue, and on the step queue.
     await queues.plan.add(
@@ -242,7 +262,8 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
     for (const j of jobs) {
       const letter = await api.waitForDeadLetter(j.queue, j.jobId);
       note(`raw ${j.name}`, `dead-lettered ${letter.errorCode}: ${letter.reason}`);
-      expect(letter, j.name).toMatchObject({ jobName: j.jobName, errorCode: 'VALIDATION' });
+      const errorCode = j.errorCode ?? 'VALIDATION';
+      expect(letter, j.name).toMatchObject({ jobName: j.jobName, errorCode });
       expect(letter.reason, j.name).toMatch(j.reason);
       expect(letter.payload, j.name).toEqual(j.kept);
       // Not retried, although the producer allowed 5 attempts.
@@ -250,7 +271,7 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
       const job = await queueOf(j.queue).getJob(j.jobId);
       expect(await job?.getState(), j.name).toBe('failed');
       expect(job?.attemptsMade, j.name).toBe(1);
-      expect(job?.failedReason, j.name).toMatch(/^\[VALIDATION\] /);
+      expect(job?.failedReason, j.name).toMatch(`[${errorCode}] `);
       // The agentry.dlq job names the dead letter; the payload itself is kept in Postgres only.
       const dlqJob = await queues.dlq.getJob(jobIds.deadLetter(letter.id));
       expect(dlqJob?.data, j.name).toMatchObject({
@@ -259,7 +280,7 @@ describe('chaos: bad input is refused with a clear reason and kept', () => {
         jobId: j.jobId,
         jobName: j.jobName,
         reason: letter.reason,
-        errorCode: 'VALIDATION',
+        errorCode,
         attempts: 1,
       });
       expect(dlqJob?.data, j.name).not.toHaveProperty('payload');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetProcess } from '../support/fleet-process';
 import { ChaosFleet } from './support/chaos-fleet';
-import { checkInvariants } from './support/invariants';
+import { attemptOutcomes, checkInvariants } from './support/invariants';
 import { printSummary } from './support/print-summary';
 import { chaosRuns, submit, submitWorkload, type Accepted } from './support/workload';
 
@@ -144,19 +144,4 @@ async function holderOfSlowStep(chaos: ChaosFleet, slow: Accepted[]): Promise<Fl
     if (Date.now() > deadline) throw new Error('no executor picked up a slow step');
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** Attempt outcomes of each slow step, in order. */
-async function attemptOutcomes(chaos: ChaosFleet, slow: Accepted[]): Promise<string[][]> {
-  const rows = await chaos.fleet.database.db
-    .selectFrom('stepAttempts')
-    .select(['runId', 'outcome'])
-    .where(
-      'runId',
-      'in',
-      slow.map((s) => s.runId),
-    )
-    .orderBy('id')
-    .execute();
-  return slow.map((s) => rows.filter((r) => r.runId === s.runId).map((r) => r.outcome));
 }

@@ -7,13 +7,14 @@ import { migrationStatus } from '@agentry/db';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { cliShellCommand } from '../../apps/cli/test/support/cli-bundle';
 import { startCliFleet, type CliFleet } from '../../apps/cli/test/support/cli-fleet';
 import { repoRoot } from '../support/fleet-process';
 
 const databaseUrl =
   process.env.AGENTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** `agentry` from source, as the scripts' AGENTRY_CLI. */
-const cli = `${process.execPath} --import tsx ${join(repoRoot, 'apps/cli/src/main.ts')}`;
+/** `agentry` (its bundle, built from the sources), as the scripts' AGENTRY_CLI. */
+let cli = '';
 
 interface Result {
   code: number;
@@ -117,6 +118,7 @@ describe('docs/migration-plan.md and its rollback scripts', () => {
     let database: TestDatabase;
     let env: Record<string, string>;
     beforeAll(async () => {
+      cli = await cliShellCommand();
       database = await createTestDatabase({ prefix: 't_plan' });
       env = { DATABASE_URL: databaseUrl, AGENTRY_DB_SCHEMA: database.schema, AGENTRY_CLI: cli };
     });
@@ -150,6 +152,7 @@ describe('docs/migration-plan.md and its rollback scripts', () => {
   describe('phase 6: the cut-over rollback, on a running fleet', () => {
     let fleet: CliFleet;
     beforeAll(async () => {
+      cli = await cliShellCommand();
       fleet = await startCliFleet();
     });
     afterAll(() => fleet?.api.close());

@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationStatus, schemaFingerprint } from '@agentry/db';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { cliShellCommand } from '../../apps/cli/test/support/cli-bundle';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const script = join(root, 'scripts/rollback-drill.sh');
-const main = join(root, 'apps/cli/src/main.ts');
 const databaseUrl =
   process.env.AGENTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** The real agentry CLI, as the drill's --cli (quicker than `pnpm -s agentry`). */
-const cli = `'${process.execPath}' --import tsx '${main}'`;
+/** The real agentry CLI (its bundle), as the drill's --cli (quicker than `pnpm -s agentry`). */
+let cli = '';
 
 interface DrillLine {
   at: string;
@@ -89,6 +89,7 @@ describe('scripts/rollback-drill.sh', () => {
       .map((l) => JSON.parse(l) as DrillLine);
 
   beforeAll(async () => {
+    cli = await cliShellCommand();
     database = await createTestDatabase({ prefix: 't_drill' });
     dir = await mkdtemp(join(tmpdir(), 'agentry-drill-'));
     latest = (await migrationStatus(database.db)).at(-1)?.name ?? '';

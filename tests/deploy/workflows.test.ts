@@ -8,6 +8,7 @@ import { migrationStatus } from '@agentry/db';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestFleet } from '../support/fleet';
+import { cliShellCommand } from '../../apps/cli/test/support/cli-bundle';
 import { repoRoot } from '../support/fleet-process';
 
 interface Step {
@@ -362,7 +363,7 @@ esac
       env = {
         ...process.env,
         PATH: `${dir}:${process.env.PATH ?? ''}`,
-        AGENTRY_CLI: `${process.execPath} --import tsx ${join(repoRoot, 'apps/cli/src/main.ts')}`,
+        AGENTRY_CLI: await cliShellCommand(),
         DATABASE_URL:
           process.env.AGENTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
         AGENTRY_DB_SCHEMA: database.schema,

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { createRedisConnection, type RedisClient, type RedisEndpoint } from '@agentry/queue';
 import { deleteKeys } from '@agentry/queue/testing';
+import { parseRedisClusterNodes } from '@agentry/schema';
 import { FleetProcess, type FleetProcessSource } from './fleet-process';
 
 export const redisUrl = process.env.AGENTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -24,8 +26,40 @@ export class TestFleet {
     readonly env: Record<string, string>,
   ) {}
 
+  /** The Redis the fleet's processes use (`AGENTRY_REDIS_URL`; a private one in some chaos tests). */
+  get redisUrl(): string {
+    return this.env.AGENTRY_REDIS_URL ?? redisUrl;
+  }
+
+  /**
+   * Where the fleet's Redis is, as its processes read it: the Redis Cluster of
+   * `AGENTRY_REDIS_CLUSTER_NODES` when that is set, else {@link redisUrl}.
+   */
+  get redisEndpoint(): RedisEndpoint {
+    const nodes = this.env.AGENTRY_REDIS_CLUSTER_NODES;
+    return nodes === undefined || nodes === ''
+      ? this.redisUrl
+      : { nodes: parseRedisClusterNodes(nodes) };
+  }
+
+  /**
+   * A new connection to the fleet's Redis, owned by the caller: on one server, `new Redis(url)`
+   * with `maxRetriesPerRequest: null` (as BullMQ wants) unless told otherwise; on a Redis Cluster,
+   * a `worker` connection of `createRedisConnection` (retries bounded by the Cluster's redirects).
+   */
+  connectRedis(options: { maxRetriesPerRequest?: number | null } = {}): RedisClient {
+    const endpoint = this.redisEndpoint;
+    if (typeof endpoint !== 'string') return createRedisConnection(endpoint, 'worker');
+    return new Redis(endpoint, { maxRetriesPerRequest: options.maxRetriesPerRequest ?? null });
+  }
+
   static async create(overrides: Record<string, string> = {}): Promise<TestFleet> {
-    const database = await createTestDatabase({ prefix: 't_e2e' });
+    const database = await createTestDatabase({
+      prefix: 't_e2e',
+      // A fleet given a database server of its own (a chaos test's private Postgres) has its
+      // schema there; otherwise the shared test server's.
+      ...(overrides.DATABASE_URL === undefined ? {} : { url: overrides.DATABASE_URL }),
+    });
     const prefixBase = `t-e2e-${randomBytes(4).toString('hex')}`;
     return new TestFleet(database, prefixBase, {
       AGENTRY_ENV: 'test',
@@ -108,14 +142,17 @@ export class TestFleet {
   /** A raw BullMQ queue on the fleet's Redis, as a producer in any language would use it. */
   rawQueue(name: string): Queue {
     return new Queue(name, {
-      connection: new Redis(redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.connectRedis(),
       prefix: this.prefix,
     });
   }
 
   async close(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop()));
-    await deleteKeys(this.prefix, redisUrl);
+    await deleteKeys(this.prefix, this.redisEndpoint).catch((error: unknown) => {
+      // A private Redis (or Redis Cluster) a chaos test stopped has nothing left to clean.
+      if (this.redisEndpoint === redisUrl) throw error;
+    });
     await this.database.close();
   }
 }

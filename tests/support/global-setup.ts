@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { dropTestSchemas } from '@agentry/db/testing';
+import { removeCliBundle } from '../../apps/cli/test/support/cli-bundle';
 
 /**
  * Once per test run: name the run (test schemas carry its token, see createTestDatabase), and at
@@ -9,5 +10,6 @@ export default function setup() {
   process.env.AGENTRY_TEST_RUN ??= `r${randomBytes(3).toString('hex')}`;
   return async function teardown() {
     await dropTestSchemas();
+    await removeCliBundle();
   };
 }

@@ -51,6 +51,8 @@ export class ChaosFleet {
       AGENTRY_PLANNER_TEMPLATES_FILE: templatesFile,
       AGENTRY_HTTP_ALLOW_PRIVATE: 'true',
       AGENTRY_EXECUTOR_LOCK_MS: String(options.lockMs ?? 2_000),
+      // A killed planner's plan jobs come back within seconds, not the default 30-60 s.
+      AGENTRY_PLANNER_LOCK_MS: '5000',
       AGENTRY_EXECUTOR_CONCURRENCY: '8',
       AGENTRY_RECONCILE_INTERVAL_MS: '1000',
       AGENTRY_RECONCILE_AFTER_MS: '5000',

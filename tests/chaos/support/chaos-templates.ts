@@ -31,24 +31,33 @@ export interface ChaosTemplateOptions {
   blockRetryDelayMs?: number;
 }
 
+/**
+ * The steps of a `chaos run` plan (`a` → (`b`, `c`) → `notify`) with `{{tag}}` placeholders: what
+ * the `chaos-run` template plans, and what a scenario's fake model answers for the same intent.
+ */
+export function chaosRunSteps(sinkUrl: string, delayMs: number): StepInput[] {
+  const post = sinkPost(sinkUrl);
+  return [
+    { id: 'a', tool: 'http.request', input: post('a', delayMs) },
+    { id: 'b', tool: 'http.request', input: post('b', delayMs), dependsOn: ['a'] },
+    { id: 'c', tool: 'http.request', input: post('c', delayMs), dependsOn: ['a'] },
+    {
+      id: 'notify',
+      tool: 'webhook.notify',
+      input: {
+        url: `${sinkUrl}/hooks/{{tag}}`,
+        event: 'chaos.done',
+        payload: { effect: '{{tag}}:notify' },
+      },
+      dependsOn: ['b', 'c'],
+    },
+  ];
+}
+
 /** Write the templates file the planner reads (`AGENTRY_PLANNER_TEMPLATES_FILE`); returns its path. */
 export async function writeChaosTemplates(options: ChaosTemplateOptions): Promise<string> {
   const { sinkUrl, delayMs, slowMs = 6_000, blockMs = 8_000, blockRetryDelayMs = 0 } = options;
-  const post = (
-    step: string,
-    delay: number,
-    extra: { headers?: Record<string, string>; retryDelayMs?: number } = {},
-  ): Record<string, unknown> => ({
-    url: `${sinkUrl}/effects/{{tag}}/${step}?delayMs=${delay}${
-      extra.retryDelayMs === undefined ? '' : `&retryDelayMs=${extra.retryDelayMs}`
-    }`,
-    method: 'POST',
-    headers: extra.headers ?? {},
-    body: { effect: `{{tag}}:${step}` },
-    // The sink honours Idempotency-Key, so a POST whose answer was lost may be sent again.
-    idempotent: true,
-    timeoutMs: Math.max(delay, extra.retryDelayMs ?? 0) + 10_000,
-  });
+  const post = sinkPost(sinkUrl);
   const single = (id: string, input: Record<string, unknown>): StepInput[] => [
     { id, tool: 'http.request', input, timeoutMs: 60_000 },
   ];
@@ -57,21 +66,7 @@ export async function writeChaosTemplates(options: ChaosTemplateOptions): Promis
       id: 'chaos-run',
       pattern: '^chaos run (?<tag>[a-z0-9-]+)$',
       summary: 'Chaos workload {{tag}}',
-      steps: [
-        { id: 'a', tool: 'http.request', input: post('a', delayMs) },
-        { id: 'b', tool: 'http.request', input: post('b', delayMs), dependsOn: ['a'] },
-        { id: 'c', tool: 'http.request', input: post('c', delayMs), dependsOn: ['a'] },
-        {
-          id: 'notify',
-          tool: 'webhook.notify',
-          input: {
-            url: `${sinkUrl}/hooks/{{tag}}`,
-            event: 'chaos.done',
-            payload: { effect: '{{tag}}:notify' },
-          },
-          dependsOn: ['b', 'c'],
-        },
-      ] satisfies StepInput[],
+      steps: chaosRunSteps(sinkUrl, delayMs),
     },
     {
       id: 'chaos-slow',
@@ -105,4 +100,23 @@ export async function writeChaosTemplates(options: ChaosTemplateOptions): Promis
   const path = join(dir, 'templates.json');
   await writeFile(path, JSON.stringify({ templates }, null, 2));
   return path;
+}
+
+/** A POST to the sink for `step` of `{{tag}}`, answered after `delay` ms (http.request input). */
+function sinkPost(sinkUrl: string) {
+  return (
+    step: string,
+    delay: number,
+    extra: { headers?: Record<string, string>; retryDelayMs?: number } = {},
+  ): Record<string, unknown> => ({
+    url: `${sinkUrl}/effects/{{tag}}/${step}?delayMs=${delay}${
+      extra.retryDelayMs === undefined ? '' : `&retryDelayMs=${extra.retryDelayMs}`
+    }`,
+    method: 'POST',
+    headers: extra.headers ?? {},
+    body: { effect: `{{tag}}:${step}` },
+    // The sink honours Idempotency-Key, so a POST whose answer was lost may be sent again.
+    idempotent: true,
+    timeoutMs: Math.max(delay, extra.retryDelayMs ?? 0) + 10_000,
+  });
 }

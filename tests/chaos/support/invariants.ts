@@ -1,7 +1,5 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { queueNames } from '@agentry/schema';
-import { redisUrl } from '../../support/fleet';
 import { runStepIds } from './chaos-templates';
 import { chaosTenant, type ChaosFleet } from './chaos-fleet';
 import type { SinkReport } from './effect-sink';
@@ -159,7 +157,7 @@ export async function checkInvariants(
 
 /** Poll the plan and step queues until nothing is left to do; the problems left at `deadline`. */
 async function settleQueues(chaos: ChaosFleet, deadline: number): Promise<string[]> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = chaos.fleet.connectRedis();
   const prefix = chaos.fleet.prefix;
   const open = (name: string) => new Queue(name, { connection, prefix });
   const queues = [open(queueNames.plan), open(queueNames.step)];
@@ -237,4 +235,23 @@ function checkEffects(
   const strays = [...records.keys()].filter((key) => !tagOf.has(key.split('.')[0] ?? ''));
   if (strays.length > 0) problems.push(`${strays.length} effects of no accepted run: ${strays[0]}`);
   return problems;
+}
+
+/** The attempt outcomes of each given run's steps, in the order they were made. */
+export async function attemptOutcomes(
+  chaos: ChaosFleet,
+  runs: readonly Pick<Accepted, 'runId'>[],
+): Promise<string[][]> {
+  if (runs.length === 0) return [];
+  const rows = await chaos.fleet.database.db
+    .selectFrom('stepAttempts')
+    .select(['runId', 'outcome'])
+    .where(
+      'runId',
+      'in',
+      runs.map((r) => r.runId),
+    )
+    .orderBy('id')
+    .execute();
+  return runs.map((r) => rows.filter((row) => row.runId === r.runId).map((row) => row.outcome));
 }

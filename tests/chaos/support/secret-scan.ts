@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
-import { redisUrl, type TestFleet } from '../../support/fleet';
+import type { RedisClient } from '@agentry/queue';
+import { prefixPattern, scanKeys, whenReady } from '@agentry/queue/testing';
+import type { TestFleet } from '../../support/fleet';
 import type { ChaosFleet } from './chaos-fleet';
 
 /**
@@ -10,7 +11,7 @@ import type { ChaosFleet } from './chaos-fleet';
  * Redis value under the fleet's prefix and the API's metrics. One problem per place found.
  */
 export async function findSecretValues(
-  fleet: Pick<TestFleet, 'processes' | 'database' | 'prefix' | 'apiUrl'>,
+  fleet: Pick<TestFleet, 'processes' | 'database' | 'prefix' | 'apiUrl' | 'connectRedis'>,
   secrets: Readonly<Record<string, string>>,
   options: { logsOnly?: readonly string[]; extra?: readonly unknown[] } = {},
 ): Promise<{ leaks: string[]; scanned: number }> {
@@ -41,7 +42,7 @@ export async function findSecretValues(
   for (const table of tables)
     for (const row of await db.selectFrom(table).selectAll().execute())
       scan(`table ${table}`, JSON.stringify(row));
-  await scanRedis(fleet.prefix, scan);
+  await scanRedis(fleet.connectRedis({ maxRetriesPerRequest: 1 }), fleet.prefix, scan);
   scan('API metrics', await (await fetch(`${fleet.apiUrl}/metrics`)).text());
   return { leaks: [...leaks], scanned };
 }
@@ -51,31 +52,38 @@ export function findSecrets(
   chaos: ChaosFleet,
   deadLetters: readonly unknown[],
 ): Promise<{ leaks: string[]; scanned: number }> {
-  const { database, prefix, apiUrl } = chaos.fleet;
+  const { fleet } = chaos;
+  const { database, prefix, apiUrl } = fleet;
   return findSecretValues(
-    { processes: [...chaos.processes], database, prefix, apiUrl },
+    {
+      processes: [...chaos.processes],
+      database,
+      prefix,
+      apiUrl,
+      connectRedis: (o) => fleet.connectRedis(o),
+    },
     { ...chaos.secrets },
     { extra: deadLetters },
   );
 }
 
-async function scanRedis(prefix: string, scan: (where: string, text: string) => void) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+/** Every value under `prefix`, on the server or on every master of a Redis Cluster; owns `redis`. */
+async function scanRedis(
+  redis: RedisClient,
+  prefix: string,
+  scan: (where: string, text: string) => void,
+) {
   try {
-    const pattern = `${prefix.replace(/([*?[\]\\])/g, '\\$1')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
+    await whenReady(redis, 15_000);
+    for await (const keys of scanKeys(redis, prefixPattern(prefix)))
       for (const key of keys) scan(`Redis ${key}`, await dump(redis, key));
-    } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
 }
 
 /** A Redis value of any type as text. */
-async function dump(redis: Redis, key: string): Promise<string> {
+async function dump(redis: RedisClient, key: string): Promise<string> {
   switch (await redis.type(key)) {
     case 'string':
       return (await redis.get(key)) ?? '';

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChaosFleet } from '../support/chaos-fleet';
-import { checkInvariants } from '../support/invariants';
-import { printSummary } from '../support/print-summary';
-import { chaosRuns, submit, submitWorkload } from '../support/workload';
+import { ChaosFleet } from './support/chaos-fleet';
+import { checkInvariants } from './support/invariants';
+import { printSummary } from './support/print-summary';
+import { chaosRuns, submit, submitWorkload } from './support/workload';
 
 const lockMs = 2_000;
 const blockMs = 4 * lockMs;
 
 /**
- * Scenario 6 of issue 8 — KNOWN FAILING, not part of `pnpm test:chaos` (docs/reliability.md):
- * run it with `AGENTRY_CHAOS_KNOWN_FAILING=1 pnpm test:chaos tests/chaos/known-failing`.
+ * Scenario 6 of issue 8 (docs/reliability.md).
  *
  * A step blocks its executor's event loop (a busy wait right after its call, as a runaway parse
  * or a long GC pause would) for four lock periods. The worker cannot renew its locks, so a second
@@ -20,7 +19,8 @@ const blockMs = 4 * lockMs;
  *   attempt the takeover had already closed, while the new owner is still running it;
  * - the blocked worker wakes with its call pending: lock lost, it cancels its attempt and puts
  *   the step back to `queued` while the new owner is running it.
- * Both must be no-ops (the attempt id fences them); today they are not.
+ * Both must be no-ops: Postgres records a step's outcome only for its open attempt (migration
+ * 0005 and the step repository), and the executor then leaves the job to its new owner.
  */
 describe('chaos 6: an event loop blocked past the lock', () => {
   let chaos: ChaosFleet;
@@ -85,6 +85,22 @@ describe('chaos 6: an event loop blocked past the lock', () => {
 
     // The takeover happened, and each effect was applied once.
     expect(new Set(blockRecord?.workers).size).toBe(2);
+    // The blocked worker woke up twice as a stale owner (block: call answered; slow: call still
+    // pending or answered late) and Postgres refused both writes; the new owner recorded each
+    // step once. Attempts: the blocked worker's closed as abandoned by the takeover, then the
+    // owner's succeeded — nothing left running, no third run.
+    const [blocked] = chaos.processes.filter((p) => p.app === 'executor');
+    const refused = blocked?.lines.filter((l) =>
+      String(l.msg).startsWith('step re-claimed by another worker'),
+    );
+    expect(refused?.length).toBeGreaterThanOrEqual(1);
+    const owner = (attempts: string[]) => attempts.at(-1)?.replace(/^succeeded@/, '');
+    for (const attempts of [await history(block.runId), await history(slow.runId)]) {
+      expect(attempts).toHaveLength(2);
+      expect(attempts[0]).toBe(`failed@${String(blocked?.pid)}`);
+      expect(attempts[1]).toMatch(/^succeeded@/);
+      expect(owner(attempts)).not.toBe(String(blocked?.pid));
+    }
     expect(report.sink.duplicateEffects).toBe(0);
     // Only the owner of a step records it: the slow step runs twice (blocked worker, then the
     // takeover), not a third time after the blocked worker put it back to `queued`.
