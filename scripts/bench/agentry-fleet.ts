@@ -1,4 +1,7 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '@agentry/db/testing';
+import { createLogger } from '@agentry/observability';
+import { createScrubber } from '@agentry/secrets';
 import { openFleetServices, submitIntent, type FleetServices } from '@agentry/engine';
 import { createExecutor, loadExecutorConfig } from '../../apps/executor/src/index';
 import { createPlanner, loadPlannerConfig } from '../../apps/planner/src/index';
@@ -33,7 +36,18 @@ export interface AgentryFleet {
   close(): Promise<void>;
 }
 
-export async function openAgentryFleet(tag: string): Promise<AgentryFleet> {
+export interface FleetOptions {
+  /**
+   * In-process workers log at `info` to this file, as a production process whose stdout goes to
+   * a file (synchronous writes, scrubbed, JSON lines). Without it they log only warnings.
+   */
+  logFile?: string;
+}
+
+export async function openAgentryFleet(
+  tag: string,
+  options: FleetOptions = {},
+): Promise<AgentryFleet> {
   const base = uniqueBase(tag);
   // Not the tests' `t_` prefix: their teardown drops every `t_…` schema, also mid-bench.
   const database = await createTestDatabase({ url: databaseUrl, prefix: 'bench' });
@@ -50,9 +64,28 @@ export async function openAgentryFleet(tag: string): Promise<AgentryFleet> {
     AGENTRY_LOG_LEVEL: 'warn',
   };
   let services: FleetServices;
+  const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, 'w');
   try {
-    services = await openFleetServices(loadPlannerConfig(env), { component: 'bench' });
+    const logging =
+      logFd === undefined
+        ? {}
+        : (() => {
+            const scrubber = createScrubber();
+            const log = createLogger({
+              component: 'bench',
+              level: 'info',
+              pretty: false,
+              scrub: scrubber.scrub,
+              destination: { write: (line: string) => void writeSync(logFd, line) },
+            });
+            return { log, scrubber };
+          })();
+    services = await openFleetServices(loadPlannerConfig(env), {
+      component: 'bench',
+      ...logging,
+    });
   } catch (e) {
+    if (logFd !== undefined) closeSync(logFd);
     await database.close();
     throw e;
   }
@@ -107,6 +140,7 @@ export async function openAgentryFleet(tag: string): Promise<AgentryFleet> {
       try {
         await services.close();
       } finally {
+        if (logFd !== undefined) closeSync(logFd);
         await deleteKeys(base).catch((e: unknown) =>
           console.warn(`redis cleanup failed: ${String(e)}`),
         );

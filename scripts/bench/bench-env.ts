@@ -62,7 +62,11 @@ export interface PgPool {
  * A `pg.Pool` on `schema`. `pg` is loaded from `@agentry/db`'s own dependencies so the reference
  * uses the very driver (and version) agentry uses, without adding a root dependency.
  */
-export function createPgPool(schema: string, max: number): PgPool {
+export function createPgPool(
+  schema: string,
+  max: number,
+  applicationName = 'agentry-bench-reference',
+): PgPool {
   const require = createRequire(import.meta.resolve('@agentry/db'));
   const pg = require('pg') as {
     Pool: new (config: Record<string, unknown>) => PgPool & {
@@ -73,7 +77,7 @@ export function createPgPool(schema: string, max: number): PgPool {
     connectionString: databaseUrl,
     max,
     options: `-c search_path=${schema}`,
-    application_name: 'agentry-bench-reference',
+    application_name: applicationName,
   });
   pool.on('error', (err) => console.warn(`reference pool: idle client error: ${err.message}`));
   return pool;

@@ -40,7 +40,14 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-/** Build `apps/executor/dist/main.js` (tsup, a few seconds) so the bench measures what ships. */
+let built = false;
+
+/**
+ * Build `apps/executor/dist/main.js` (tsup, a few seconds) so the bench measures what ships;
+ * once per bench run.
+ */
 export function buildExecutorBundle(): void {
+  if (built) return;
   execFileSync('pnpm', ['--filter', '@agentry/executor', 'run', 'build'], { stdio: 'ignore' });
+  built = true;
 }

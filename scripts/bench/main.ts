@@ -1,8 +1,11 @@
+import { loadavg } from 'node:os';
 import { dropBenchSchemas } from './bench-env';
-import { benchEndToEnd } from './end-to-end';
+import { benchFullPipeline } from './full-pipeline';
 import { benchLatency } from './latency';
 import { describeMachine, describeMachineLine } from './machine';
 import { benchMemory } from './memory';
+import { installRoundTripCounter } from './round-trips';
+import { benchScaling } from './scaling';
 import { benchShutdown } from './shutdown';
 import { markdownTable, printFigures, verdict, type Figure } from './stats';
 import { benchWorkerOverhead } from './worker-overhead';
@@ -16,11 +19,15 @@ import { docPath, resultsBlock, writeResults } from './write-doc';
  */
 const sections: Array<[title: string, run: () => Promise<Figure[]>]> = [
   ['1. worker runtime overhead (no-op jobs)', benchWorkerOverhead],
-  ['2. end-to-end runs/s (3-step plans)', benchEndToEnd],
-  ['3. latency at a fixed arrival rate', benchLatency],
-  ['4. SIGTERM to exit', benchShutdown],
-  ['5. executor memory', benchMemory],
+  ['2. full pipeline runs/s and steps/s (3-step plans)', benchFullPipeline],
+  ['3. latency at a paced arrival rate', benchLatency],
+  ['4. scaling with executor processes', benchScaling],
+  ['5. drain: SIGTERM to exit', benchShutdown],
+  ['6. executor memory', benchMemory],
 ];
+
+// Count every SQL statement and Redis command this process sends (sections report per run).
+installRoundTripCounter();
 
 const writeDoc = process.argv.includes('--write-doc');
 // `--only 2,5` runs just those sections (for iterating on one figure); never with --write-doc.
@@ -32,11 +39,15 @@ const machine = await describeMachine();
 console.log(`agentry bench on ${describeMachineLine(machine)}\n`);
 
 const figures: Figure[] = [];
+/** The 1-min load average when each section started (other work on the box shows here). */
+const loads: Array<[section: string, load: number]> = [];
 let crashed = false;
 try {
   for (const [title, run] of sections) {
     if (only && !only.has(title.split('.')[0] ?? '')) continue;
-    console.log(`== ${title}`);
+    const load = loadavg()[0] ?? Number.NaN;
+    loads.push([title.split('.')[0] ?? title, load]);
+    console.log(`== ${title} (1-min load average ${load.toFixed(2)})`);
     const t0 = Date.now();
     try {
       const result = await run();
@@ -64,6 +75,6 @@ if (crashed) {
   process.exit(1);
 }
 if (writeDoc) {
-  await writeResults(resultsBlock(figures, machine, new Date(startedAt)));
+  await writeResults(resultsBlock(figures, machine, new Date(startedAt), loads));
   console.log(`\nwrote the results block of ${docPath}`);
 }

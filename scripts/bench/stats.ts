@@ -7,11 +7,14 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 
+/** The middle value; for an even count, the mean of the two middle ones. NaN when empty. */
 export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  if (sorted.length === 0) return Number.NaN;
+  return Number.isInteger(mid)
+    ? ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
+    : (sorted[Math.floor(mid)] ?? Number.NaN);
 }
 
 /** A target a figure is checked against: `min` (at least) or `max` (at most). */
@@ -27,6 +30,8 @@ export interface Figure {
   target?: Target;
   /** How the value was obtained, e.g. "median of 3 rounds". */
   note?: string;
+  /** What limits it, as measured (CPU of each process, round trips, the job itself). */
+  limit?: string;
 }
 
 export type Verdict = 'PASS' | 'MISS' | '—';
@@ -73,18 +78,19 @@ export function printFigures(figures: readonly Figure[]): void {
     console.log(
       `  ${f.name.padEnd(width)}  ${formatValue(f.value, f.unit).padStart(12)}${target}${note}`,
     );
+    if (f.limit) console.log(`  ${' '.repeat(width)}  limited by: ${f.limit}`);
   }
 }
 
-/** The figures as a markdown table (section, figure, value, target, verdict, how). */
+/** The figures as a markdown table (section, figure, value, target, verdict, how, limited by). */
 export function markdownTable(figures: readonly Figure[]): string {
   const rows = figures.map(
     (f) =>
-      `| ${f.section} | ${f.name} | ${formatValue(f.value, f.unit)} | ${formatTarget(f)} | ${verdict(f)} | ${f.note ?? ''} |`,
+      `| ${f.section} | ${f.name} | ${formatValue(f.value, f.unit)} | ${formatTarget(f)} | ${verdict(f)} | ${f.note ?? ''} | ${f.limit ?? ''} |`,
   );
   return [
-    '| section | figure | value | target | verdict | how |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| section | figure | value | target | verdict | how | limited by |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

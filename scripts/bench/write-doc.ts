@@ -8,10 +8,16 @@ export const docPath = join(import.meta.dirname, '..', '..', 'docs', 'benchmarks
 const start = '<!-- bench:results:start -->';
 const end = '<!-- bench:results:end -->';
 
-/** The generated block: run date, machine, figure table. */
-export function resultsBlock(figures: readonly Figure[], machine: Machine, date: Date): string {
+/** The generated block: run date, machine, load average per section, figure table. */
+export function resultsBlock(
+  figures: readonly Figure[],
+  machine: Machine,
+  date: Date,
+  loads: ReadonlyArray<[section: string, load: number]> = [],
+): string {
+  const perSection = loads.map(([s, l]) => `${s}: ${l.toFixed(1)}`).join(', ');
   return [
-    `Run of ${date.toISOString().slice(0, 10)}, \`pnpm bench --write-doc\`, on ${describeMachineLine(machine)}.`,
+    `Run of ${date.toISOString().slice(0, 10)}, \`pnpm bench --write-doc\`, on ${describeMachineLine(machine)}.${perSection ? ` 1-min load average at the start of each section: ${perSection}.` : ''}`,
     '',
     markdownTable(figures),
   ].join('\n');
