@@ -269,6 +269,37 @@ export const cases: AlertCase[] = [
     },
   },
   {
+    alert: 'AgentryIntakeRefused',
+    fires: [
+      {
+        // Redis full from 19m: 30 refusals a minute; an increase in the 2m window from 20m, for 5m.
+        name: 'submissions answered 503 redis_memory_full from 20m',
+        series: {
+          [`agentry_api_refusals_total{${fromApi},route="/v1/runs",code="UNAVAILABLE",reason="redis_memory_full"}`]:
+            '_x19 1+30x40',
+          [`agentry_api_refusals_total{${fromApi},route="/v1/runs",code="VALIDATION",reason="none"}`]:
+            '0+5x60',
+        },
+        firesAt: 25 * MIN,
+        labels: [{ severity: 'critical', reason: 'redis_memory_full' }],
+      },
+    ],
+    quiet: {
+      'bad input refused all along (400s are the producer’s, not an outage)': {
+        [`agentry_api_refusals_total{${fromApi},route="/v1/runs",code="VALIDATION",reason="invalid_json"}`]:
+          '0+5x60',
+      },
+      'a Redis restart refusing for 2 minutes': {
+        [`agentry_api_refusals_total{${fromApi},route="/v1/runs",code="UNAVAILABLE",reason="redis_unreachable"}`]:
+          '0x20 10 20 20x38',
+      },
+      'a 503 on another route': {
+        [`agentry_api_refusals_total{${fromApi},route="/v1/runs/:id",code="UNAVAILABLE",reason="database"}`]:
+          '0+10x60',
+      },
+    },
+  },
+  {
     alert: 'AgentryWorkerNotReady',
     fires: [
       {

@@ -38,6 +38,7 @@ describe('the dashboard (deploy/grafana/dashboards/agentry.json)', () => {
       'LLM & cost',
       'Budgets',
       'Fleet',
+      'API',
     ]);
   });
 

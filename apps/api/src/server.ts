@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
+import { HttpMetrics, refusalOf, type HttpObservation } from '@agentry/observability';
 import { AppError, limits, toError } from '@agentry/schema';
 import type { ApiDeps } from './api-deps';
 import { bearerAuth } from './auth';
@@ -45,16 +46,32 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   // Bodies the JSON parser refused, by request: a refused submission is kept with what was sent.
   const unparsed = new WeakMap<FastifyRequest, string>();
 
-  app.addHook('onSend', async (request, reply) => {
+  const metrics = new HttpMetrics(deps.registry);
+  // Error answers by request, read off their body whichever path sent it (a route, the error
+  // handler, the auth hook): what the refusal counter is labelled with.
+  const refusals = new WeakMap<FastifyRequest, NonNullable<HttpObservation['refusal']>>();
+
+  app.addHook('onSend', async (request, reply, payload) => {
     void reply.header(correlationHeader, request.id);
+    if (reply.statusCode >= 400 && typeof payload === 'string') {
+      const refusal = refusalOf(reply.statusCode, payload);
+      if (refusal) refusals.set(request, refusal);
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
+    const observed = {
+      method: request.method,
+      route: request.routeOptions.url,
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    };
+    metrics.observe({ ...observed, refusal: refusals.get(request) });
     request.log.info(
       {
-        method: request.method,
-        route: request.routeOptions.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
+        method: observed.method,
+        route: observed.route,
+        status: observed.status,
+        ms: Math.round(observed.durationMs),
       },
       'request',
     );

@@ -38,6 +38,11 @@ describe('API with Redis down', () => {
     }
     expect(await api.services.repos.runs.list({ tenantId: 'acme' })).toEqual([]);
     expect(await api.services.repos.deadLetters.list({})).toEqual([]);
+    // Counted for the operator, with the reason the producer was given.
+    const metrics = (await api.http('GET', '/metrics')).text;
+    expect(metrics).toMatch(
+      /^agentry_api_refusals_total\{route="\/v1\/runs",code="UNAVAILABLE",reason="redis_unreachable"[^}]*\} 2$/m,
+    );
   });
 
   it('still refuses bad input as such (400), whatever the state of Redis', async () => {

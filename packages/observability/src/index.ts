@@ -5,6 +5,7 @@ export * from './create-registry';
 export * from './dead-letter-metrics';
 export * from './drain-metrics';
 export * from './fleet-gauges';
+export * from './http-metrics';
 export * from './job-metrics';
 export * from './llm-metrics';
 export * from './log-context';
