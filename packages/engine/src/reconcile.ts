@@ -2,6 +2,8 @@ import { jobIds, toAppError } from '@agentry/schema';
 import { dispatchSteps } from './dispatch-steps';
 import { traceFieldFor, type EngineDeps } from './engine-deps';
 
+const finishedStates = ['completed', 'failed'] as const;
+
 export interface ReconcileReport {
   planJobsEnqueued: number;
   stepsDispatched: number;
@@ -12,7 +14,8 @@ export interface ReconcileReport {
 /**
  * Repair what a crash between a database commit and an enqueue left behind — or what Redis lost
  * (a restart without persistence, a flushed or failed-over server): runs still `pending` get
- * their plan job again, running runs get their `queued` steps dispatched again. Safe to run at
+ * their plan job again (replacing a finished one, whose outcome the database never got), running
+ * runs get their `queued` steps dispatched again. Safe to run at
  * any time from any number of processes — every job id is deterministic.
  *
  * One run that cannot be repaired (say, an intent stored by an older version that today's schema
@@ -44,16 +47,26 @@ export async function reconcile(
   try {
     for (const run of await deps.repos.runs.stale({ states: ['pending'], olderThan, limit })) {
       await isolated(run.id, async () => {
-        const { created } = await deps.producer.enqueue(
-          'plan',
-          {
-            intent: run.intent,
-            runId: run.id,
-            correlationId: run.correlationId,
-            ...traceFieldFor(deps, run.id),
-          },
-          { jobId: jobIds.plan(run.id) },
-        );
+        const jobId = jobIds.plan(run.id);
+        const enqueue = () =>
+          deps.producer.enqueue(
+            'plan',
+            {
+              intent: run.intent,
+              runId: run.id,
+              correlationId: run.correlationId,
+              ...traceFieldFor(deps, run.id),
+            },
+            { jobId },
+          );
+        let { created } = await enqueue();
+        // A finished plan job under the run's id while the run is still pending: its outcome never
+        // reached the database (a planner commit lost with a failed-over Postgres, say). BullMQ
+        // keeps finished jobs, so the enqueue alone is a no-op and the run would wait for ever:
+        // replace the job. Planning is safe to repeat — the planner plans only a pending run.
+        if (!created && (await deps.producer.remove('plan', jobId, finishedStates)).removed) {
+          ({ created } = await enqueue());
+        }
         if (created) {
           report.planJobsEnqueued += 1;
           repaired.push({ runId: run.id, correlationId: run.correlationId });

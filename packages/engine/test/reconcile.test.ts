@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Intent, jobIds } from '@agentry/schema';
+import { finishJob } from '@agentry/queue/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchSteps, reconcile } from '../src';
 import { openEngineHarness, queueNames, seedPlannedRun, type EngineHarness } from './support';
@@ -91,6 +92,43 @@ describe('reconcile', () => {
       failed: 0,
     });
   });
+  it('replaces a finished plan job of a run the database still has pending', async () => {
+    // The planner finished the plan job (one completed, one failed), but neither outcome reached
+    // the database: a commit lost with a failed-over Postgres. BullMQ keeps the finished jobs.
+    const runs = [];
+    for (const outcome of ['completed', 'failed'] as const) {
+      const runId = randomUUID();
+      const intent = Intent.parse({ text: 'echo 1 step', tenantId: 'acme' });
+      await h.repos.runs.create({
+        id: runId,
+        tenantId: 'acme',
+        correlationId: `corr-${outcome}`,
+        dryRun: false,
+        intent,
+        planJobId: jobIds.plan(runId),
+      });
+      const queue = h.queue(queueNames.plan);
+      // At the head of the queue (earlier tests left jobs waiting), to be taken next.
+      await queue.add('plan', { runId }, { jobId: jobIds.plan(runId), lifo: true });
+      await finishJob(queue, jobIds.plan(runId), outcome);
+      expect(await queue.getJobState(jobIds.plan(runId))).toBe(outcome);
+      runs.push({ runId, intent, outcome });
+    }
+
+    const later = { ...h.deps, clock: () => new Date(Date.now() + 180_000) };
+    const report = await reconcile(later, { olderThanMs: 30_000 });
+    expect(report.planJobsEnqueued).toBeGreaterThanOrEqual(2);
+    for (const { runId, intent, outcome } of runs) {
+      const queue = h.queue(queueNames.plan);
+      expect(await queue.getJobState(jobIds.plan(runId)), outcome).toBe('waiting');
+      const job = await queue.getJob(jobIds.plan(runId));
+      expect(job?.data).toEqual({ intent, runId, correlationId: `corr-${outcome}` });
+    }
+    // Waiting now: the next pass leaves it alone.
+    const again = await reconcile(later, { olderThanMs: 30_000 });
+    expect(again.planJobsEnqueued).toBe(0);
+  });
+
   it('repairs the other runs when one cannot be: the broken one is logged and tried again', async () => {
     // A pending run whose stored intent today's schema refuses (an older version wrote it).
     const brokenId = randomUUID();

@@ -1,3 +1,4 @@
+import { Worker, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { masterServers, type RedisClient } from './redis-client';
 import { createRedisConnection, type RedisEndpoint } from './redis-connection';
@@ -79,5 +80,35 @@ export async function waitFor(
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Take the job `jobId` of `queue` and finish it as `outcome` without running anything: the state
+ * a worker leaves behind, for tests of what reads it afterwards. Throws when the job is not the
+ * next one waiting (add it with `lifo: true` to a queue that has others).
+ */
+export async function finishJob(
+  queue: Queue,
+  jobId: string,
+  outcome: 'completed' | 'failed',
+): Promise<void> {
+  // The queue's own connection (one Redis server; a Cluster's duplicate takes other arguments).
+  const connection = (queue.opts.connection as Redis).duplicate({ maxRetriesPerRequest: null });
+  const worker = new Worker(queue.name, null, {
+    connection,
+    prefix: queue.opts.prefix,
+    autorun: false,
+  });
+  try {
+    const token = `finish-${jobId}`;
+    const job = await worker.getNextJob(token);
+    if (job?.id !== jobId)
+      throw new Error(`job ${jobId} is not the next waiting job of ${queue.name}`);
+    if (outcome === 'completed') await job.moveToCompleted('finished by a test', token, false);
+    else await job.moveToFailed(new Error('failed by a test'), token, false);
+  } finally {
+    await worker.close();
+    connection.disconnect();
   }
 }
