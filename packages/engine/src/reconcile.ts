@@ -15,8 +15,8 @@ export interface ReconcileReport {
  * Repair what a crash between a database commit and an enqueue left behind — or what Redis lost
  * (a restart without persistence, a flushed or failed-over server): runs still `pending` get
  * their plan job again (replacing a finished one, whose outcome the database never got), running
- * runs get their `queued` steps dispatched again. Safe to run at
- * any time from any number of processes — every job id is deterministic.
+ * runs get their `queued` steps dispatched again. Safe to run at any time from any number of
+ * processes — every job id is deterministic.
  *
  * One run that cannot be repaired (say, an intent stored by an older version that today's schema
  * refuses) does not hold up the others: it is counted in `failed` and logged. Redis unreachable
