@@ -1,4 +1,4 @@
-import { builtinToolNames, builtinToolProfile } from '@agentry/executor';
+import { builtinPlanningTools, planningToolsOf, type ToolDefinition } from '@agentry/executor';
 import {
   cachedDurations,
   openFleetServices,
@@ -35,6 +35,12 @@ export async function createApi(
   options: {
     services?: FleetServices;
     logging?: ProcessLogging;
+    /**
+     * The tools the executors offer — the same list as `createExecutor({ tools })`: an amended
+     * plan may name only these, and its review rates them.
+     * @default the built-in tools
+     */
+    tools?: readonly ToolDefinition[];
   } = {},
 ): Promise<ApiApp> {
   const services =
@@ -42,6 +48,7 @@ export async function createApi(
   const ownsServices = options.services === undefined;
   try {
     const { producer, repos } = services;
+    const tools = options.tools ? planningToolsOf(options.tools) : builtinPlanningTools;
     const refOrNone = (value: string | undefined) =>
       value !== undefined && isSecretRef(value) ? value : undefined;
     await requireSecrets(services.secrets, {
@@ -88,9 +95,9 @@ export async function createApi(
           : undefined,
       costs,
       amend: {
-        knownTools: builtinToolNames,
+        knownTools: tools.names,
         review: {
-          tools: builtinToolProfile,
+          tools: tools.profile,
           durations: cachedDurations(() =>
             repos.steps.durations(new Date(Date.now() - 7 * 86_400_000)),
           ),

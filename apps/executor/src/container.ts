@@ -42,8 +42,9 @@ export async function createExecutor(
     logging?: ProcessLogging;
     health?: boolean;
     /**
-     * The tools this executor offers, e.g. the built-ins plus an application's own. Plans are
-     * validated against the planner's list of tools, so add them there too.
+     * The tools this executor offers, e.g. the built-ins plus an application's own. Give the
+     * planner and the API the same list (`createPlanner` / `createApi` option `tools`): plans are
+     * validated against theirs.
      * @default builtinTools({ http: config.http })
      */
     tools?: readonly ToolDefinition[];

@@ -14,7 +14,7 @@ import {
   type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
-import { builtinToolCatalog, builtinToolNames, builtinToolProfile } from '@agentry/executor';
+import { planningToolsOf, builtinPlanningTools, type ToolDefinition } from '@agentry/executor';
 import { keyRefsOf, loadPriceTable } from '@agentry/llm';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
@@ -37,6 +37,12 @@ export async function createPlanner(
     /** The process's logger and scrubber (from `runProcess`) for services opened here. */
     logging?: ProcessLogging;
     health?: boolean;
+    /**
+     * The tools the executors offer — the same list as `createExecutor({ tools })`: plans may
+     * name only these, the model is shown them, reviews rate them.
+     * @default the built-in tools
+     */
+    tools?: readonly ToolDefinition[];
   } = {},
 ): Promise<PlannerApp> {
   const services =
@@ -45,6 +51,7 @@ export async function createPlanner(
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
   try {
+    const tools = options.tools ? planningToolsOf(options.tools) : builtinPlanningTools;
     const custom = config.templatesFile ? await loadTemplateFile(config.templatesFile) : [];
     await requireSecrets(services.secrets, {
       ...keyRefsOf(config.llm),
@@ -68,18 +75,18 @@ export async function createPlanner(
         ...(llm && {
           models: {
             providers: llm.providers,
-            toolCatalog: builtinToolCatalog,
+            toolCatalog: tools.catalog,
             prices: llm.prices,
             maxOutputTokens: config.llm.maxOutputTokens,
             deadlineMs: config.llmDeadlineMs,
           },
         }),
       },
-      knownTools: builtinToolNames,
+      knownTools: tools.names,
       contextTokens: config.contextTokens,
       afterSpend: () => budgetAlerts.kick(),
       review: {
-        tools: builtinToolProfile,
+        tools: tools.profile,
         durations: cachedDurations(
           () => repos.steps.durations(new Date(Date.now() - 7 * 86_400_000)),
           60_000,
