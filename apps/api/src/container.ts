@@ -1,4 +1,4 @@
-import { builtinPlanningTools, planningToolsOf, type ToolDefinition } from '@agentry/executor';
+import { planningToolsFor, planningToolsOf, type ToolDefinition } from '@agentry/executor';
 import {
   cachedDurations,
   openFleetServices,
@@ -38,7 +38,7 @@ export async function createApi(
     /**
      * The tools the executors offer — the same list as `createExecutor({ tools })`: an amended
      * plan may name only these, and its review rates them.
-     * @default the built-in tools
+     * @default the built-in tools and those of `AGENTRY_TOOLS_MODULE`
      */
     tools?: readonly ToolDefinition[];
   } = {},
@@ -48,7 +48,9 @@ export async function createApi(
   const ownsServices = options.services === undefined;
   try {
     const { producer, repos } = services;
-    const tools = options.tools ? planningToolsOf(options.tools) : builtinPlanningTools;
+    const tools = options.tools
+      ? planningToolsOf(options.tools)
+      : await planningToolsFor(config.toolsModule);
     const refOrNone = (value: string | undefined) =>
       value !== undefined && isSecretRef(value) ? value : undefined;
     await requireSecrets(services.secrets, {

@@ -25,6 +25,7 @@ import type { ExecutorConfig } from './config';
 import { handleCompensateJob } from './handle-compensate-job';
 import { handleStepJob, type StepJobDeps } from './handle-step-job';
 import { builtinTools, createHmacSigner, createToolRegistry, type ToolDefinition } from './tools';
+import { loadToolsModule } from './tools-module';
 
 /** The executor: drains in-flight steps on close (up to the deadline, then cancels them). */
 export type ExecutorApp = WorkerApp;
@@ -45,7 +46,7 @@ export async function createExecutor(
      * The tools this executor offers, e.g. the built-ins plus an application's own. Give the
      * planner and the API the same list (`createPlanner` / `createApi` option `tools`): plans are
      * validated against theirs.
-     * @default builtinTools({ http: config.http })
+     * @default builtinTools({ http: config.http }) and the tools of `AGENTRY_TOOLS_MODULE`
      */
     tools?: readonly ToolDefinition[];
   } = {},
@@ -72,9 +73,13 @@ export async function createExecutor(
       AGENTRY_WEBHOOK_SIGNING_KEY_REF: signingKeyRef,
       AGENTRY_BUDGET_WEBHOOK_URL_REF: config.budgetWebhookUrlRef,
     });
-    const tools =
-      options.tools ??
-      builtinTools({
+    // The application's own tools, unless the caller gave the whole list.
+    const ownTools =
+      options.tools === undefined && config.toolsModule
+        ? await loadToolsModule(config.toolsModule)
+        : [];
+    const tools = options.tools ?? [
+      ...builtinTools({
         http: config.http,
         ...(signingKeyRef === undefined
           ? {}
@@ -96,7 +101,9 @@ export async function createExecutor(
             if (calls.some((c) => c.costUsd > 0)) afterSpend();
           },
         },
-      });
+      }),
+      ...ownTools,
+    ];
     const listener = listenForCancels(
       duplicateConnection(services.producerConnection, 'executor-cancels'),
       services.prefix,

@@ -4,3 +4,4 @@ export * from './container';
 export * from './handle-compensate-job';
 export * from './handle-step-job';
 export * from './tools';
+export * from './tools-module';

@@ -14,7 +14,7 @@ import {
   type ProcessLogging,
   type WorkerApp,
 } from '@agentry/engine';
-import { planningToolsOf, builtinPlanningTools, type ToolDefinition } from '@agentry/executor';
+import { planningToolsFor, planningToolsOf, type ToolDefinition } from '@agentry/executor';
 import { keyRefsOf, loadPriceTable } from '@agentry/llm';
 import { createWorkerRuntime } from '@agentry/queue';
 import { queueNames, runIdForPlanJob, toError } from '@agentry/schema';
@@ -40,7 +40,7 @@ export async function createPlanner(
     /**
      * The tools the executors offer — the same list as `createExecutor({ tools })`: plans may
      * name only these, the model is shown them, reviews rate them.
-     * @default the built-in tools
+     * @default the built-in tools and those of `AGENTRY_TOOLS_MODULE`
      */
     tools?: readonly ToolDefinition[];
   } = {},
@@ -51,7 +51,9 @@ export async function createPlanner(
   const ownsServices = options.services === undefined;
   const { log, registry, repos } = services;
   try {
-    const tools = options.tools ? planningToolsOf(options.tools) : builtinPlanningTools;
+    const tools = options.tools
+      ? planningToolsOf(options.tools)
+      : await planningToolsFor(config.toolsModule);
     const custom = config.templatesFile ? await loadTemplateFile(config.templatesFile) : [];
     await requireSecrets(services.secrets, {
       ...keyRefsOf(config.llm),

@@ -58,6 +58,8 @@ export const commonEnv = z.object({
   AGENTRY_SHUTDOWN_DEADLINE_MS: envInt(25_000, { min: 100, max: 10 * 60_000 }),
   /** Secret reference of the webhook URL tenant budget alerts are posted to; unset → only logged and counted. */
   AGENTRY_BUDGET_WEBHOOK_URL_REF: envString(),
+  /** An ES module exporting the application's own tools, added to the built-ins (executor, planner, API). */
+  AGENTRY_TOOLS_MODULE: envString(),
   /** How long a resolved secret is served from the cache before it is loaded again. */
   AGENTRY_SECRETS_TTL_MS: envInt(300_000, { min: 1_000, max: 86_400_000 }),
   /** When its backend fails, an expired secret is still served for at most this long. */
@@ -118,6 +120,8 @@ export interface CommonConfig {
   shutdownDeadlineMs: number;
   /** Secret reference of the budget alert webhook URL (a credential: Slack and Teams URLs are). */
   budgetWebhookUrlRef: string | undefined;
+  /** Path of the module with the application's own tools (`AGENTRY_TOOLS_MODULE`). */
+  toolsModule: string | undefined;
   secrets: SecretsSettings;
   tracing: TracingSettings;
 }
@@ -174,6 +178,7 @@ export function toCommonConfig(env: CommonEnv): CommonConfig {
     healthPort: env.AGENTRY_HEALTH_PORT,
     shutdownDeadlineMs: env.AGENTRY_SHUTDOWN_DEADLINE_MS,
     budgetWebhookUrlRef: env.AGENTRY_BUDGET_WEBHOOK_URL_REF,
+    toolsModule: env.AGENTRY_TOOLS_MODULE,
     secrets: {
       ttlMs: env.AGENTRY_SECRETS_TTL_MS,
       staleMs: env.AGENTRY_SECRETS_STALE_MS,
