@@ -170,6 +170,7 @@ export interface RunDetail {
     tool: string;
     state: string;
     attempts: number;
+    output: unknown;
     compensatedAt: string | null;
     attemptHistory: Array<{ attempt: number; outcome: string }>;
   }>;
