@@ -118,6 +118,7 @@ describe('agentry doctor', () => {
     );
     expect(lineOf(out, 'dead-letters').line).toMatch(/^PASS .*no unreplayed dead letters$/);
     expect(lineOf(out, 'secrets').line).toMatch(/^PASS .*no secret references configured$/);
+    expect(lineOf(out, 'tools').line).toMatch(/^PASS .*built-in tools only/);
     expect(lineOf(out, 'clock').line).toMatch(
       /^PASS .*Redis [+-]0\.\d{3} s, Postgres [+-]0\.\d{3} s against this host$/,
     );
@@ -148,6 +149,7 @@ describe('agentry doctor', () => {
       'queue:agentry.dlq',
       'dead-letters',
       'secrets',
+      'tools',
       'clock',
     ]);
     expect(report.checks.find((c) => c.check === 'postgres.migrations')?.status).toBe('pass');
@@ -256,6 +258,27 @@ describe('agentry doctor', () => {
     // Postgres still answers, so the clocks are still compared with it.
     expect(lineOf(out, 'clock').line).toMatch(/^PASS .*Postgres [+-]0\.\d{3} s against this host$/);
     expect(exitCode).toBe(1);
+  });
+
+  it("checks AGENTRY_TOOLS_MODULE: names the module's tools, or fails with what would stop the fleet", async () => {
+    const fixture = join(import.meta.dirname, '../../executor/test/fixtures/acme-tools.mjs');
+    const good = await runCli(['doctor'], {
+      ...envFor(migrated.schema),
+      AGENTRY_TOOLS_MODULE: fixture,
+    });
+    expect(lineOf(good.out, 'tools').line).toMatch(
+      /^PASS .*1 tool\(s\) from .*acme-tools\.mjs beside the built-ins: acme\.note$/,
+    );
+
+    const missing = join(tmpdir(), `no-such-tools-${randomBytes(4).toString('hex')}.mjs`);
+    const bad = await runCli(['doctor'], {
+      ...envFor(migrated.schema),
+      AGENTRY_TOOLS_MODULE: missing,
+    });
+    const tools = lineOf(bad.out, 'tools');
+    expect(tools.line).toMatch(/^FAIL .*AGENTRY_TOOLS_MODULE .*no-such-tools-.*: cannot be loaded/);
+    expect(tools.fix).toMatch(/does not start/);
+    expect(bad.exitCode).toBe(1);
   });
 
   it('reports an invalid environment as config failures before connecting anywhere', async () => {

@@ -10,6 +10,7 @@ import { postgresCheck } from './check-postgres';
 import { queueCheck, type QueueCheckOptions } from './check-queue';
 import { redisVersionCheck } from './check-redis-version';
 import { secretsCheck } from './check-secrets';
+import { toolsCheck } from './check-tools';
 import type { DoctorCheck } from './doctor-check';
 
 /** Every check `agentry doctor` runs, in the order it prints them. */
@@ -24,6 +25,7 @@ export function doctorChecks(options: QueueCheckOptions = {}): DoctorCheck[] {
     ...Object.values(queueNames).map((name) => queueCheck(name, options)),
     deadLettersCheck,
     secretsCheck,
+    toolsCheck,
     clockSkewCheck,
   ];
 }
