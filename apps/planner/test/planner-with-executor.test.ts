@@ -1,4 +1,3 @@
-import { submitIntent } from '@agentry/engine';
 import {
   builtinTools,
   createExecutor,
@@ -9,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createPlanner, loadPlannerConfig, type PlannerApp } from '../src';
-import { openTestFleet, waitFor, writeTemplatesFile, type TestFleet } from './support';
+import { openTestFleet, submitAndWait, writeTemplatesFile, type TestFleet } from './support';
 
 let fleet: TestFleet;
 let planner: PlannerApp;
@@ -66,15 +65,7 @@ afterAll(async () => {
 
 describe('planner and executor in one process', () => {
   it('runs a diamond from a templates file: each step once, d after b and c', async () => {
-    const { runId, correlationId } = await submitIntent(fleet.services.engine, {
-      text: 'diamond please',
-      tenantId: 'acme',
-    });
-    await waitFor(
-      async () => (await fleet.repos.runs.get(runId))?.state === 'succeeded',
-      10_000,
-      'run succeeded',
-    );
+    const { runId, correlationId } = await submitAndWait(fleet, 'diamond please', 'succeeded');
     const detail = await fleet.repos.runs.detail(runId);
     expect(detail?.plan?.producedBy).toBe('template:diamond');
     expect(
@@ -101,15 +92,7 @@ describe('planner and executor in one process', () => {
   });
 
   it("plans and runs an application's own tool when planner and executor are given it", async () => {
-    const { runId } = await submitIntent(fleet.services.engine, {
-      text: 'note the launch',
-      tenantId: 'acme',
-    });
-    await waitFor(
-      async () => (await fleet.repos.runs.get(runId))?.state === 'succeeded',
-      10_000,
-      'run succeeded',
-    );
+    const { runId } = await submitAndWait(fleet, 'note the launch', 'succeeded');
     const detail = await fleet.repos.runs.detail(runId);
     expect(detail?.plan?.producedBy).toBe('template:note');
     expect(detail?.steps.map((s) => [s.stepId, s.tool, s.state, s.output])).toEqual([
@@ -134,15 +117,7 @@ describe('planner and executor in one process', () => {
     );
     await builtinsOnly.start();
     try {
-      const { runId } = await submitIntent(fleet.services.engine, {
-        text: 'note this too',
-        tenantId: 'acme',
-      });
-      await waitFor(
-        async () => (await fleet.repos.runs.get(runId))?.state === 'failed',
-        10_000,
-        'run failed',
-      );
+      const { runId } = await submitAndWait(fleet, 'note this too', 'failed');
       const run = await fleet.repos.runs.get(runId);
       expect(run?.error).toMatchObject({ code: 'UNKNOWN_TOOL' });
     } finally {

@@ -1,9 +1,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultApprovalPolicy } from '@agentry/engine';
+import { defaultApprovalPolicy, submitIntent } from '@agentry/engine';
 import { builtinToolNames, builtinToolProfile } from '@agentry/executor';
-import type { TestFleet } from '@agentry/engine/testing';
+import { waitFor, type TestFleet } from '@agentry/engine/testing';
 import type { StepInput } from '@agentry/schema';
 import type { PlanJobDeps } from '../src';
 import { builtinTemplates, createTemplatePlanner, type Template } from '../src/templates';
@@ -48,4 +48,15 @@ export async function writeTemplatesFile(
     JSON.stringify({ templates: templates.map((t) => ({ summary: t.id, ...t })) }),
   );
   return path;
+}
+
+/** Submit `text` for tenant `acme` and wait until its run is in `state`; what the submit answered. */
+export async function submitAndWait(fleet: TestFleet, text: string, state: string) {
+  const submitted = await submitIntent(fleet.services.engine, { text, tenantId: 'acme' });
+  await waitFor(
+    async () => (await fleet.repos.runs.get(submitted.runId))?.state === state,
+    10_000,
+    `run ${state}`,
+  );
+  return submitted;
 }

@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import { submitIntent } from '@agentry/engine';
 import { createExecutor, loadExecutorConfig, type ExecutorApp } from '@agentry/executor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner, loadPlannerConfig, type PlannerApp } from '../src';
-import { openTestFleet, waitFor, writeTemplatesFile, type TestFleet } from './support';
+import { openTestFleet, submitAndWait, writeTemplatesFile, type TestFleet } from './support';
 
 /** The executor's fixture: an application's tools module exporting `acme.note`. */
 const toolsModule = resolve(import.meta.dirname, '../../executor/test/fixtures/acme-tools.mjs');
@@ -40,15 +39,7 @@ afterAll(async () => {
 
 describe('AGENTRY_TOOLS_MODULE on the planner and the executor', () => {
   it("plans and runs the module's tool, reviewed at its own risk", async () => {
-    const { runId } = await submitIntent(fleet.services.engine, {
-      text: 'note the release',
-      tenantId: 'acme',
-    });
-    await waitFor(
-      async () => (await fleet.repos.runs.get(runId))?.state === 'succeeded',
-      10_000,
-      'run succeeded',
-    );
+    const { runId } = await submitAndWait(fleet, 'note the release', 'succeeded');
     const detail = await fleet.repos.runs.detail(runId);
     expect(detail?.steps.map((s) => [s.tool, s.state, s.output])).toEqual([
       ['acme.note', 'succeeded', { noted: 'NOTE THE RELEASE' }],
