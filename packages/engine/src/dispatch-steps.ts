@@ -1,18 +1,16 @@
 import type { ReadyStep } from '@agentry/db';
 import { AppError, jobIds } from '@agentry/schema';
 import { traceFieldFor, type EngineDeps, type RunRef } from './engine-deps';
+import { enqueueOwed } from './enqueue-owed';
 
 /**
  * Enqueue step jobs for steps the database already marked `queued`. Job ids are deterministic,
  * so dispatching a step twice is a no-op (the count of jobs actually created is returned); call
  * it again after any crash between commit and enqueue. A finished job left under a step's id is
- * replaced (the step is queued again in the database, so that job is stale). Pass `{ stepId,
- * maxAttempts }` (what
- * `complete`, `savePlan`, `approve` and `queued` return) to enqueue without reading the step; a
- * bare step id costs one read of the step (`NOT_FOUND` when it does not exist).
+ * replaced ({@link enqueueOwed}). Pass `{ stepId, maxAttempts }` (what `complete`, `savePlan`,
+ * `approve` and `queued` return) to enqueue without reading the step; a bare step id costs one
+ * read of the step (`NOT_FOUND` when it does not exist).
  */
-const finished = ['completed', 'failed'] as const;
-
 export async function dispatchSteps(
   deps: EngineDeps,
   run: RunRef,
@@ -23,26 +21,18 @@ export async function dispatchSteps(
   for (const s of steps) {
     const step = typeof s === 'string' ? await deps.repos.steps.get(runId, s) : s;
     if (!step) throw new AppError('NOT_FOUND', `step ${String(s)} of run ${runId} does not exist`);
-    const jobId = jobIds.step(runId, step.stepId);
-    const enqueue = () =>
-      deps.producer.enqueue(
-        'step',
-        {
-          runId,
-          stepId: step.stepId,
-          correlationId,
-          ...(tenantId ? { tenantId } : {}),
-          ...traceFieldFor(deps, runId),
-        },
-        { jobId, attempts: step.maxAttempts },
-      );
-    let result = await enqueue();
-    // The database says the step is to run, so a finished job under its id is stale: it ran
-    // while the run could not (parked for approval, or before a budget raise) and skipped the
-    // step. Replace it; BullMQ keeps finished jobs, so the enqueue alone would be a no-op.
-    if (!result.created && (await deps.producer.remove('step', jobId, finished)).removed) {
-      result = await enqueue();
-    }
+    const result = await enqueueOwed(
+      deps.producer,
+      'step',
+      {
+        runId,
+        stepId: step.stepId,
+        correlationId,
+        ...(tenantId ? { tenantId } : {}),
+        ...traceFieldFor(deps, runId),
+      },
+      { jobId: jobIds.step(runId, step.stepId), attempts: step.maxAttempts },
+    );
     if (result.created) created += 1;
   }
   return created;

@@ -1,8 +1,7 @@
 import { jobIds, toAppError } from '@agentry/schema';
 import { dispatchSteps } from './dispatch-steps';
 import { traceFieldFor, type EngineDeps } from './engine-deps';
-
-const finishedStates = ['completed', 'failed'] as const;
+import { enqueueOwed } from './enqueue-owed';
 
 export interface ReconcileReport {
   planJobsEnqueued: number;
@@ -47,26 +46,19 @@ export async function reconcile(
   try {
     for (const run of await deps.repos.runs.stale({ states: ['pending'], olderThan, limit })) {
       await isolated(run.id, async () => {
-        const jobId = jobIds.plan(run.id);
-        const enqueue = () =>
-          deps.producer.enqueue(
-            'plan',
-            {
-              intent: run.intent,
-              runId: run.id,
-              correlationId: run.correlationId,
-              ...traceFieldFor(deps, run.id),
-            },
-            { jobId },
-          );
-        let { created } = await enqueue();
-        // A finished plan job under the run's id while the run is still pending: its outcome never
-        // reached the database (a planner commit lost with a failed-over Postgres, say). BullMQ
-        // keeps finished jobs, so the enqueue alone is a no-op and the run would wait for ever:
-        // replace the job. Planning is safe to repeat — the planner plans only a pending run.
-        if (!created && (await deps.producer.remove('plan', jobId, finishedStates)).removed) {
-          ({ created } = await enqueue());
-        }
+        // A finished plan job of a still-pending run is replaced: its outcome never reached the
+        // database. Planning again is safe — the planner plans only a pending run.
+        const { created } = await enqueueOwed(
+          deps.producer,
+          'plan',
+          {
+            intent: run.intent,
+            runId: run.id,
+            correlationId: run.correlationId,
+            ...traceFieldFor(deps, run.id),
+          },
+          { jobId: jobIds.plan(run.id) },
+        );
         if (created) {
           report.planJobsEnqueued += 1;
           repaired.push({ runId: run.id, correlationId: run.correlationId });
