@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { builtinPlanningTools, planningToolsOf, type PlanningTools } from './builtin-tool-names';
+import {
+  builtinPlanningTools,
+  builtinToolNames,
+  planningToolsOf,
+  type PlanningTools,
+} from './builtin-tool-names';
 import { builtinTools, createToolRegistry, type ToolDefinition } from './tools';
 
 const risks = new Set(['low', 'medium', 'high', 'critical']);
@@ -30,9 +35,10 @@ export async function loadToolsModule(path: string): Promise<ToolDefinition[]> {
   );
   if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
   const checked = tools as ToolDefinition[];
+  const builtin = checked.find((t) => builtinToolNames.has(t.name));
+  if (builtin) throw new Error(`${where}: duplicate tool name "${builtin.name}" (a built-in tool)`);
   try {
-    // Names: well-formed, and none taken twice or by a built-in.
-    createToolRegistry([...builtinTools({ http: {} }), ...checked]);
+    createToolRegistry(checked); // names well-formed, none taken twice
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
