@@ -33,7 +33,7 @@ describe('chaos 6: an event loop blocked past the lock', () => {
       slowMs: blockMs + 4_000,
     });
     // One executor first, so the slow and the blocking step both land on it.
-    await Promise.all([chaos.startApi(), chaos.startPlanner(), chaos.startExecutor()]);
+    await chaos.startFleet(1);
   }, 120_000);
   afterAll(async () => {
     await chaos?.close();

@@ -66,12 +66,7 @@ describe('chaos 11: Redis Cluster with a manual failover', () => {
       delayMs: 300,
       env: { AGENTRY_REDIS_CLUSTER_NODES: cluster.seeds },
     });
-    await Promise.all([
-      chaos.startApi(),
-      chaos.startPlanner(),
-      chaos.startExecutor(),
-      chaos.startExecutor(),
-    ]);
+    await chaos.startFleet();
   }, 120_000);
   afterAll(async () => {
     await chaos?.close();

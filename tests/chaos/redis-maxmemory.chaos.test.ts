@@ -36,12 +36,7 @@ describe('chaos 9: Redis near its memory limit', () => {
       slowMs,
       env: { AGENTRY_REDIS_URL: redis.url },
     });
-    await Promise.all([
-      chaos.startApi(),
-      chaos.startPlanner(),
-      chaos.startExecutor(),
-      chaos.startExecutor(),
-    ]);
+    await chaos.startFleet();
   }, 120_000);
   afterAll(async () => {
     filler?.close();

@@ -25,12 +25,7 @@ describe('chaos 4: Redis restarted, then down for 10 s', () => {
   beforeAll(async () => {
     redis = await PrivateRedis.create();
     chaos = await ChaosFleet.create({ delayMs: 300, env: { AGENTRY_REDIS_URL: redis.url } });
-    await Promise.all([
-      chaos.startApi(),
-      chaos.startPlanner(),
-      chaos.startExecutor(),
-      chaos.startExecutor(),
-    ]);
+    await chaos.startFleet();
   }, 120_000);
   afterAll(async () => {
     await chaos?.close();

@@ -79,7 +79,8 @@ function testRunToken(): string {
   return /^r[0-9a-f]{6}$/.test(token) ? token : '';
 }
 
-function testDatabaseUrl(): string {
+/** The test server: `AGENTRY_TEST_DATABASE_URL`, else the local `test` database. */
+export function testDatabaseUrl(): string {
   return process.env['AGENTRY_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 }
 

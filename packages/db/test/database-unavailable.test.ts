@@ -3,9 +3,10 @@ import pg from 'pg';
 import { isAppError, isDatabaseUnavailable } from '@agentry/schema';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src';
+import { testDatabaseUrl } from '../src/testing';
 import { isConnectionFailure, unavailableAsAppError } from '../src/unavailable-as-app-error';
 
-const url = process.env['AGENTRY_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = testDatabaseUrl();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a database that goes away', () => {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Plan, topologicalOrder, type Intent, type PlanInput } from '@agentry/schema';
-import type { CreateRunInput, SavePlanInput } from '../src';
+import {
+  createRepositories,
+  openDatabase,
+  type CreateRunInput,
+  type Repositories,
+  type SavePlanInput,
+} from '../src';
+import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../src/testing';
 
 export const intent = (over: Partial<Intent> = {}): Intent => ({
   text: 'deploy build 812 to staging',
@@ -46,3 +53,33 @@ export function planOf(
 }
 
 export const diamond = { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] };
+
+/**
+ * A migrated test schema seen by two pools — two worker processes, as far as Postgres can tell —
+ * and a started run of a given plan graph. Close it in `afterAll`.
+ */
+export async function openTwoWorkers(): Promise<{
+  t: TestDatabase;
+  repos: Repositories;
+  repos2: Repositories;
+  startedRun(graph: Record<string, string[]>): Promise<string>;
+  close(): Promise<void>;
+}> {
+  const t = await createTestDatabase();
+  const second = await openDatabase({ url: testDatabaseUrl(), schema: t.schema, poolMax: 4 });
+  const repos = createRepositories(t.db);
+  return {
+    t,
+    repos,
+    repos2: createRepositories(second.db),
+    async startedRun(graph) {
+      const { run } = await repos.runs.create(runInput());
+      await repos.runs.savePlan(run.id, planOf(graph), 'running');
+      return run.id;
+    },
+    async close() {
+      await second.close();
+      await t.close();
+    },
+  };
+}

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRepositories, openDatabase, type Database, type Repositories } from '../src';
+import type { Repositories } from '../src';
 import { claimSteps, completeSteps } from '../src/step-batches';
-import { createTestDatabase, type TestDatabase } from '../src/testing';
-import { diamond, planOf, runInput } from './fixtures';
+import type { TestDatabase } from '../src/testing';
+import { diamond, openTwoWorkers } from './fixtures';
 
 const worker = (runId: string, stepId: string, attempt = 1) => ({
   attempt,
@@ -13,29 +13,15 @@ const worker = (runId: string, stepId: string, attempt = 1) => ({
 
 describe('step batches: group commit of claims and completions (Postgres)', () => {
   let t: TestDatabase;
-  let second: Database;
   let repos: Repositories;
   let repos2: Repositories;
+  let startedRun: (graph: Record<string, string[]>) => Promise<string>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    t = await createTestDatabase();
-    second = await openDatabase({
-      url: 'postgres://postgres@127.0.0.1:5432/test',
-      schema: t.schema,
-      poolMax: 4,
-    });
-    repos = createRepositories(t.db);
-    repos2 = createRepositories(second.db);
+    // Two pools on one schema: two worker processes, as far as Postgres can tell.
+    ({ t, repos, repos2, startedRun, close } = await openTwoWorkers());
   });
-  afterAll(async () => {
-    await second.close();
-    await t.close();
-  });
-
-  const startedRun = async (graph: Record<string, string[]>) => {
-    const { run } = await repos.runs.create(runInput());
-    await repos.runs.savePlan(run.id, planOf(graph), 'running');
-    return run.id;
-  };
+  afterAll(() => close());
 
   it('answers each item of a batch as a lone call would, in the order asked', async () => {
     const runId = await startedRun({ a: [], b: ['a'], c: [] });

@@ -1,37 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SerializedError } from '@agentry/schema';
-import { createRepositories, openDatabase, type Database, type Repositories } from '../src';
-import { createTestDatabase, type TestDatabase } from '../src/testing';
-import { diamond, planOf, runInput } from './fixtures';
+import type { Repositories } from '../src';
+import { diamond, openTwoWorkers, planOf, runInput } from './fixtures';
 
 const boom: SerializedError = { code: 'TOOL_FAILED', message: 'boom', retryable: true };
 
 describe('steps repository (Postgres)', () => {
-  let t: TestDatabase;
-  let second: Database;
   let repos: Repositories;
   let repos2: Repositories;
+  let startedRun: (graph: Record<string, string[]>) => Promise<string>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    t = await createTestDatabase();
-    // A second pool on the same schema: another worker process, as far as Postgres can tell.
-    second = await openDatabase({
-      url: 'postgres://postgres@127.0.0.1:5432/test',
-      schema: t.schema,
-      poolMax: 4,
-    });
-    repos = createRepositories(t.db);
-    repos2 = createRepositories(second.db);
+    // Two pools on one schema: two worker processes, as far as Postgres can tell.
+    ({ repos, repos2, startedRun, close } = await openTwoWorkers());
   });
-  afterAll(async () => {
-    await second.close();
-    await t.close();
-  });
-
-  const startedRun = async (graph: Record<string, string[]>) => {
-    const { run } = await repos.runs.create(runInput());
-    await repos.runs.savePlan(run.id, planOf(graph), 'running');
-    return run.id;
-  };
+  afterAll(() => close());
   const start = async (r: Repositories, runId: string, stepId: string, attempt = 1) => {
     const res = await r.steps.startAttempt(runId, stepId, {
       attempt,

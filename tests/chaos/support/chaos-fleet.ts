@@ -93,6 +93,15 @@ export class ChaosFleet {
     return p;
   }
 
+  /** The usual fleet, started at once: the API, one planner and `executors` executors. */
+  async startFleet(executors = 2): Promise<void> {
+    await Promise.all([
+      this.startApi(),
+      this.startPlanner(),
+      ...Array.from({ length: executors }, () => this.startExecutor()),
+    ]);
+  }
+
   /** The worker name an executor's requests carry (`x-chaos-worker`). */
   static workerOf(p: FleetProcess): string {
     return `executor-${String(p.pid)}`;
